@@ -1,0 +1,1 @@
+"""Erenhot (二连浩特市) territorial spatial master plan pipeline: the Prefect-free library."""
