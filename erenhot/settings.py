@@ -1,0 +1,47 @@
+"""Process-wide settings of the Erenhot plan pipelines, read from the environment.
+
+* ``ERENHOT_STORAGE_URL`` — root of every storage zone: a local path (default ``./data``) or an
+  ``s3://bucket/prefix`` URL (s3fs honours ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``,
+  ``AWS_DEFAULT_REGION`` and ``AWS_ENDPOINT_URL``).
+* ``ERENHOT_INPUT_WAIT_SECONDS`` — how long a topic waits for a missing required input before it
+  fails (default 0: check once).
+
+Analytics of Prefect and Great Expectations are switched off here, before either is imported
+anywhere in the process (``DO_NOT_TRACK=1``, ``PREFECT_SERVER_ANALYTICS_ENABLED=false``,
+``GX_ANALYTICS_ENABLED=false``), so nothing tries to reach the internet.
+"""
+
+from __future__ import annotations
+
+import os
+
+ANALYTICS_OFF = {
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "GX_ANALYTICS_ENABLED": "false",
+}
+
+
+def disable_analytics() -> None:
+    """Set the analytics switches of Prefect and GX unless the user set them explicitly."""
+    for key, value in ANALYTICS_OFF.items():
+        os.environ.setdefault(key, value)
+
+
+disable_analytics()
+
+DEFAULT_STORAGE_URL = "./data"
+
+
+def storage_url() -> str:
+    """The storage root: ``ERENHOT_STORAGE_URL`` or ``./data``."""
+    return os.environ.get("ERENHOT_STORAGE_URL", "").strip() or DEFAULT_STORAGE_URL
+
+
+def input_wait_seconds() -> float:
+    """Seconds a topic waits for a missing required input (``ERENHOT_INPUT_WAIT_SECONDS``, default 0)."""
+    raw = os.environ.get("ERENHOT_INPUT_WAIT_SECONDS", "0").strip() or "0"
+    try:
+        return max(0.0, float(raw))
+    except ValueError as exc:
+        raise ValueError(f"ERENHOT_INPUT_WAIT_SECONDS must be a number of seconds, got {raw!r}") from exc
