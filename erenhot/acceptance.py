@@ -1,0 +1,324 @@
+"""Acceptance (数据验收) of one delivery: read its files, run its GX suites, standardise what passed.
+
+Outcome of :func:`accept_delivery`, stored beside the delivery and never inside it:
+
+* ``validation/<id>/<version>.json`` — the report (state ``validated`` or ``failed``; every check
+  with department, dataset, file, rule and examples);
+* ``quarantine/<id>/<version>.json`` — for failed deliveries (the bytes stay in ``landing/``);
+* ``standard/<id>/<version>/`` — for validated ones: vectors as GeoParquet in EPSG:4525, rasters as
+  COG GeoTIFF in EPSG:4525 at their native resolution, tables as Parquet, plus ``manifest.json``
+  with the source CRS and the transformation used.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import PurePosixPath
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+from pyproj.transformer import TransformerGroup
+
+from erenhot import formats, validation
+from erenhot.catalog import Catalog
+from erenhot.landing import Delivery, record_validation, validation_report
+from erenhot.storage import Storage, sha256_bytes
+
+ANALYSIS_EPSG = validation.ANALYSIS_EPSG
+BOUNDARY_DATASET = "01-04"
+BOUNDARY_PART = "city"
+NUMERIC_TYPES = {"int", "integer", "float", "number", "double", "real", "numeric"}
+
+
+@dataclass
+class Part:
+    """One readable unit of a delivery (a vector layer, a raster, a table)."""
+
+    name: str
+    kind: str  # vector | raster | table
+    files: list[str]
+    gdf: gpd.GeoDataFrame | None = None
+    projected: gpd.GeoDataFrame | None = None
+    raster: bytes | None = None
+    table: pd.DataFrame | None = None
+    encoding: str | None = None
+    source_crs: str = ""
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def _context(catalog: Catalog, delivery: Delivery) -> dict[str, Any]:
+    ds = catalog.dataset(delivery.dataset_id)
+    dept = catalog.department(delivery.department_seq)
+    return {"dataset_id": ds.id, "dataset_name_zh": ds.name_zh, "department_seq": dept.seq,
+            "department": dept.short_zh, "version": delivery.version}
+
+
+def _numeric_fields(catalog: Catalog, dataset_id: str) -> list[str]:
+    delivery = catalog.dataset(dataset_id).delivery or {}
+    out = []
+    for f in delivery.get("fields", []) or []:
+        if str(f.get("type", "")).lower() in NUMERIC_TYPES:
+            out.append(str(f["name"]))
+    return out
+
+
+def read_parts(storage: Storage, catalog: Catalog, delivery: Delivery) -> list[Part]:
+    """Read every vector, raster, table and weather file of a delivery into :class:`Part` objects.
+
+    Loose shapefiles are grouped with their sidecars; an EPW weather file is turned into the
+    standard daily climate table (precipitation from a delivered ``precip_daily.csv`` when the EPW
+    has none).
+
+    Raises:
+        formats.FormatError: a file cannot be read (the message names it).
+    """
+    names = [f.name for f in delivery.files]
+    by_kind: dict[str, list[str]] = {}
+    for n in names:
+        by_kind.setdefault(formats.part_kind(n), []).append(n)
+    parts: list[Part] = []
+    for n in by_kind.get("vector", []):
+        stem = PurePosixPath(n).stem
+        sidecars = {}
+        if n.lower().endswith(".shp"):
+            sidecars = {s: storage.read_bytes(delivery.file_path(s)) for s in by_kind.get("sidecar", [])
+                        if PurePosixPath(s).stem == stem}
+        read = formats.read_vector_bytes(n, storage.read_bytes(delivery.file_path(n)), sidecars)
+        gdf = read.gdf
+        gdf.columns = [c if c == gdf.geometry.name else str(c).upper() for c in gdf.columns]
+        parts.append(Part(name=stem, kind="vector", files=[n, *sidecars], gdf=gdf, encoding=read.encoding,
+                          source_crs=gdf.crs.to_string() if gdf.crs else "none"))
+    for n in by_kind.get("raster", []):
+        parts.append(Part(name=PurePosixPath(n).stem, kind="raster", files=[n], raster=storage.read_bytes(delivery.file_path(n))))
+    numeric = _numeric_fields(catalog, delivery.dataset_id)
+    tables: dict[str, tuple[str, pd.DataFrame, str]] = {}
+    for n in by_kind.get("table", []):
+        df, enc = formats.read_table_bytes(n, storage.read_bytes(delivery.file_path(n)))
+        df.columns = [str(c).strip() for c in df.columns]
+        tables[PurePosixPath(n).stem] = (n, df, enc)
+    weather = by_kind.get("weather", [])
+    if weather:
+        n = weather[0]
+        station, hourly = formats.read_epw(storage.read_bytes(delivery.file_path(n)))
+        daily = formats.epw_daily(station, hourly)
+        used = [n]
+        if daily["precip_mm"].isna().all() and "precip_daily" in tables:
+            pn, pdf, _ = tables.pop("precip_daily")
+            pdf = formats.coerce_numeric(pdf, ["precip_mm"])
+            daily = daily.drop(columns="precip_mm").merge(pdf[["date", "precip_mm"]], on="date", how="left")
+            used.append(pn)
+        daily = daily[["station_id", "date", "tmean_c", "tmax_c", "tmin_c", "precip_mm", "rh_pct", "wind_ms"]]
+        parts.append(Part(name="climate_daily", kind="table", files=used, table=daily, encoding="latin-1"))
+    for stem, (n, df, enc) in tables.items():
+        parts.append(Part(name=stem, kind="table", files=[n], table=formats.coerce_numeric(df, numeric), encoding=enc))
+    return parts
+
+
+def load_boundary(storage: Storage) -> shapely.Geometry | None:
+    """The city boundary (EPSG:4525) from the newest validated delivery of ``01-04``, or ``None``."""
+    from erenhot.landing import latest_validated
+    d = latest_validated(storage, BOUNDARY_DATASET)
+    if d is None:
+        return None
+    path = f"standard/{BOUNDARY_DATASET}/{d.version}/{BOUNDARY_PART}.parquet"
+    if not storage.exists(path):
+        return None
+    gdf = gpd.read_parquet(io.BytesIO(storage.read_bytes(path)))
+    return shapely.union_all(gdf.to_crs(ANALYSIS_EPSG).geometry.values)
+
+
+def build_frames(part: Part, boundary: shapely.Geometry | None) -> None:
+    """Fill ``part.frames`` with the fact frames its suites check."""
+    if part.kind == "vector":
+        features, dataset, projected = validation.vector_facts(part.gdf, boundary, encoding=part.encoding)
+        part.frames = {"features": features, "dataset": dataset}
+        part.projected = projected
+    elif part.kind == "raster":
+        part.frames = {"raster": validation.raster_facts(part.raster)}
+    else:
+        part.frames = {"table": part.table}
+
+
+def accept_delivery(storage: Storage, catalog: Catalog, delivery: Delivery, *,
+                    boundary: shapely.Geometry | None = None, boundary_tolerance_m: float = 1000.0,
+                    force: bool = False) -> dict[str, Any]:
+    """Validate a delivery with its GX suites, record the report, standardise it when it passes.
+
+    Args:
+        boundary: the city boundary in EPSG:4525; default: from the validated ``01-04`` delivery.
+        boundary_tolerance_m: features may stick out of the boundary by this much (digitising slivers).
+        force: re-validate even when a report exists (reports are otherwise reused: deliveries are immutable).
+
+    Returns:
+        The report dict (``state`` ``validated`` or ``failed``, ``checks``, ``failures`` (readable
+        lines naming department, dataset, file and rule), ``standard`` manifest path or ``None``).
+    """
+    if not force:
+        existing = validation_report(storage, delivery)
+        if existing is not None:
+            return existing
+    ctx = _context(catalog, delivery)
+    label = f"部门 {ctx['department_seq']} {ctx['department']} · {ctx['dataset_id']} {ctx['dataset_name_zh']}"
+    checks: list[dict[str, Any]] = []
+    parts: list[Part] = []
+    try:
+        parts = read_parts(storage, catalog, delivery)
+    except formats.FormatError as exc:
+        checks.append({"file": str(exc).split(":")[0], "part": "", "frame": "", "expectation": "readable",
+                       "column": None, "success": False, "severity": "critical", "rule": "文件可读 file is readable",
+                       "source": "", "error": str(exc), "examples": []})
+    if boundary is None and delivery.dataset_id != BOUNDARY_DATASET:
+        boundary = load_boundary(storage)
+    if boundary is not None:
+        boundary = boundary.buffer(boundary_tolerance_m)
+    by_name = {p.name: p for p in parts}
+    suites = validation.suite_files(delivery.dataset_id)
+    if parts and not suites:
+        checks.append({"file": ", ".join(f.name for f in delivery.files), "part": "", "frame": "",
+                       "expectation": "suite_exists", "column": None, "success": True, "severity": "warning",
+                       "rule": "no GX suite for this dataset yet: stored, not validated in depth", "source": "",
+                       "examples": [], "error": ""})
+    for (part_name, frame), path in suites.items():
+        part = by_name.get(part_name)
+        if part is None:
+            if parts:
+                checks.append({"file": f"{part_name}.*", "part": part_name, "frame": frame, "expectation": "part_present",
+                               "column": None, "success": False, "severity": "critical",
+                               "rule": f"交付缺少文件 the delivery lacks the file '{part_name}' the contract asks for",
+                               "source": "docs/deliveries.md", "examples": [], "error": ""})
+            continue
+        if not part.frames:
+            build_frames(part, boundary)
+        if frame not in part.frames:
+            continue
+        for r in validation.run_suite(part.frames[frame], validation.load_suite_dict(path), label=str(path)):
+            checks.append({"file": part.files[0], "part": part_name, "frame": frame, **r})
+    failed = [c for c in checks if not c["success"] and c["severity"] == "critical"]
+    lines = [f"{label} · {validation.describe_failure(c)}" for c in failed]
+    for part in parts:  # a layer without a CRS gets a diagnosis
+        if part.kind == "vector" and part.gdf is not None and part.gdf.crs is None and len(part.gdf):
+            lines.append(f"{label} · {part.files[0]}: no coordinate system (.prj missing); "
+                         f"{validation.diagnose_crs(tuple(part.gdf.total_bounds))}")
+    state = "failed" if failed or (not parts and checks) else "validated"
+    report: dict[str, Any] = {
+        **ctx,
+        "state": state,
+        "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "files": [f.name for f in delivery.files],
+        "summary": (f"{len(failed)} failed check(s) of {len(checks)}" if failed else f"all {len(checks)} checks passed"),
+        "failures": lines,
+        "warnings": [f"{label} · {validation.describe_failure(c)}" for c in checks
+                     if not c["success"] and c["severity"] != "critical"],
+        "checks": checks,
+        "standard": None,
+    }
+    if state == "validated":
+        report["standard"] = standardise(storage, delivery, parts)
+    record_validation(storage, delivery, report)
+    return report
+
+
+# -- standardisation -------------------------------------------------------------------------
+
+def _transformation(src: Any) -> str:
+    if src is None:
+        return ""
+    try:
+        group = TransformerGroup(CRS.from_user_input(src), CRS.from_epsg(ANALYSIS_EPSG), always_xy=True)
+        return group.transformers[0].description if group.transformers else ""
+    except Exception:  # pyproj raises CRSError/ProjError for exotic inputs; the pipeline text is informative only
+        return ""
+
+
+def standardise(storage: Storage, delivery: Delivery, parts: list[Part]) -> str:
+    """Write the standard form of a validated delivery; returns the manifest path.
+
+    Vectors → GeoParquet (EPSG:4525); rasters → COG GeoTIFF (EPSG:4525, native resolution,
+    bilinear for float data, nearest for integer classes); tables → Parquet. Idempotent: the
+    standard zone is keyed by the delivery version.
+    """
+    prefix = f"standard/{delivery.dataset_id}/{delivery.version}"
+    manifest_path = f"{prefix}/manifest.json"
+    if storage.exists(manifest_path):
+        return manifest_path
+    entries: dict[str, Any] = {}
+    for part in parts:
+        if part.kind == "vector":
+            gdf = part.projected if part.projected is not None else part.gdf
+            # valid delivered geometry can self-touch after projection (near-degenerate rings): repair it
+            invalid = ~shapely.is_valid(gdf.geometry.values) & ~shapely.is_empty(gdf.geometry.values)
+            if invalid.any():
+                gdf = gdf.copy()
+                gdf.loc[invalid, gdf.geometry.name] = shapely.make_valid(gdf.geometry.values[invalid])
+            buf = io.BytesIO()
+            gdf.to_parquet(buf, index=False)
+            rel = f"{prefix}/{part.name}.parquet"
+            sha = storage.write_bytes(rel, buf.getvalue())
+            src_crs = part.gdf.crs
+            entries[part.name] = {"kind": "vector", "path": rel, "sha256": sha, "rows": len(gdf),
+                                  "source_files": part.files, "encoding": part.encoding,
+                                  "source_crs": src_crs.to_string() if src_crs else "none",
+                                  "target_crs": f"EPSG:{ANALYSIS_EPSG}",
+                                  "transformation": _transformation(src_crs) or "none (already EPSG:4525)",
+                                  "repaired_after_projection": int(invalid.sum()),
+                                  "note": ("GeoJSON without a crs member is CRS84 (RFC 7946); taken as CGCS2000 "
+                                           "(difference of centimetres)" if src_crs is not None and src_crs.to_epsg() == 4326 else "")}
+        elif part.kind == "raster":
+            data, src_crs, info = _raster_to_analysis_crs(part.raster)
+            rel = f"{prefix}/{part.name}.tif"
+            sha = storage.write_bytes(rel, data)
+            entries[part.name] = {"kind": "raster", "path": rel, "sha256": sha, "source_files": part.files,
+                                  "source_crs": src_crs, "target_crs": f"EPSG:{ANALYSIS_EPSG}",
+                                  "transformation": info, "format": "COG GeoTIFF"}
+        else:
+            buf = io.BytesIO()
+            part.table.to_parquet(buf, index=False)
+            rel = f"{prefix}/{part.name}.parquet"
+            sha = storage.write_bytes(rel, buf.getvalue())
+            entries[part.name] = {"kind": "table", "path": rel, "sha256": sha, "rows": len(part.table),
+                                  "source_files": part.files, "encoding": part.encoding}
+    manifest = {"dataset_id": delivery.dataset_id, "version": delivery.version,
+                "delivery_hash": delivery.delivery_hash,
+                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "parts": entries,
+                "content_hash": sha256_bytes("\n".join(f"{k}:{v['sha256']}" for k, v in sorted(entries.items())).encode())}
+    storage.write_json(manifest_path, manifest)
+    return manifest_path
+
+
+def _raster_to_analysis_crs(data: bytes) -> tuple[bytes, str, str]:
+    """Reproject a raster to EPSG:4525 (native resolution) and encode it as a COG."""
+    from rasterio.io import MemoryFile
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+    with MemoryFile(data) as mem, mem.open() as src:
+        src_crs = src.crs.to_string() if src.crs else "none"
+        profile = {"driver": "COG", "dtype": src.dtypes[0], "count": src.count, "compress": "deflate",
+                   "nodata": src.nodata, "crs": f"EPSG:{ANALYSIS_EPSG}"}
+        tags = src.tags()
+        if src.crs is not None and src.crs.to_epsg() == ANALYSIS_EPSG:
+            profile.update(width=src.width, height=src.height, transform=src.transform)
+            arrays = src.read()
+            info = "none (already EPSG:4525)"
+        else:
+            transform, width, height = calculate_default_transform(src.crs, f"EPSG:{ANALYSIS_EPSG}", src.width,
+                                                                   src.height, *src.bounds)
+            profile.update(width=width, height=height, transform=transform)
+            integer = np.dtype(src.dtypes[0]).kind in "iu"
+            arrays = np.full((src.count, height, width), src.nodata if src.nodata is not None else 0, dtype=src.dtypes[0])
+            for b in range(src.count):
+                reproject(src.read(b + 1), arrays[b], src_transform=src.transform, src_crs=src.crs,
+                          dst_transform=transform, dst_crs=f"EPSG:{ANALYSIS_EPSG}", src_nodata=src.nodata,
+                          dst_nodata=src.nodata, resampling=Resampling.nearest if integer else Resampling.bilinear)
+            info = f"{src_crs} → EPSG:{ANALYSIS_EPSG} ({'nearest' if integer else 'bilinear'})"
+    with MemoryFile() as out:
+        with out.open(**profile) as dst:
+            dst.write(arrays)
+            dst.update_tags(**tags)
+        return out.read(), src_crs, info

@@ -1,0 +1,70 @@
+"""Definitions agree: catalog ↔ GX suites ↔ topic flows (a change to one without the others fails here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import PurePosixPath
+
+import great_expectations as gx
+
+from erenhot.catalog import load_catalog
+from erenhot.validation import expectations_dir, suite_files
+
+
+def _contract_parts(ds) -> set[str]:
+    files = (ds.delivery or {}).get("files", [])
+    stems = {PurePosixPath(f).stem for f in files if not f.startswith("*")}
+    if ds.id == "17-02":  # the EPW/CSV alternatives become one daily climate table
+        return {"climate_daily"}
+    return stems
+
+
+def test_every_dataset_topics_2_and_3_use_has_suites_for_each_contract_file():
+    cat = load_catalog()
+    used = {i.dataset for t in cat.topics if t.implemented for i in t.inputs if i.dataset}
+    missing = {}
+    for ds_id in sorted(used):
+        parts = {p for p, _ in suite_files(ds_id)}
+        want = _contract_parts(cat.dataset(ds_id))
+        if not want <= parts:
+            missing[ds_id] = sorted(want - parts)
+    assert missing == {}
+
+
+def test_suites_check_every_field_the_catalog_names():
+    cat = load_catalog()
+    gaps = {}
+    for ds in cat.datasets:
+        if not ds.delivery or ds.delivery.get("geometry") == "raster":
+            continue  # raster bands are checked by the raster suites, not by columns
+        suites = suite_files(ds.id)
+        checked = set()
+        for (_, frame), path in suites.items():
+            if frame in {"features", "table"}:
+                d = json.loads(path.read_text("utf-8"))
+                checked |= {e["kwargs"]["column"] for e in d["expectations"] if e["type"] == "expect_column_to_exist"}
+        fields = {f["name"].upper() for f in ds.delivery.get("fields", []) or []}  # vector columns are upper-cased on read
+        if suites and not fields <= {c.upper() for c in checked}:
+            gaps[ds.id] = sorted(fields - {c.upper() for c in checked})
+    assert gaps == {}
+
+
+def test_every_suite_folder_names_a_catalog_dataset_and_parses_without_losing_expectations():
+    cat = load_catalog()
+    for folder in sorted(p for p in expectations_dir().iterdir() if p.is_dir()):
+        cat.dataset(folder.name)  # raises KeyError for an unknown id
+        for path in folder.glob("*.json"):
+            d = json.loads(path.read_text("utf-8"))
+            suite = gx.ExpectationSuite(**d)
+            assert len(suite.expectations) == len(d["expectations"]), path
+            for e in d["expectations"]:
+                assert e["meta"].get("rule") and e["meta"].get("source"), (path, e["type"])
+
+
+def test_implemented_topics_are_exactly_the_topic_flows():
+    from flows.plan import TOPIC_FLOWS
+
+    cat = load_catalog()
+    assert sorted(TOPIC_FLOWS) == sorted(t.seq for t in cat.topics if t.implemented)
+    from erenhot.topics import TOPIC_RUNNERS
+    assert sorted(TOPIC_RUNNERS) == sorted(t.code for t in cat.topics if t.implemented)
