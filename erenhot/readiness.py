@@ -1,0 +1,99 @@
+"""Readiness of a topic: which of its catalog inputs are present, validated, missing.
+
+A topic's inputs are department datasets (read from their newest *validated* delivery) and other
+topics' layers (read from those topics' published ``current.json``). Everything is derived from
+the catalog; nothing here is specific to one topic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from erenhot.catalog import Catalog, Topic
+from erenhot.landing import latest_delivery, latest_validated, validation_report
+from erenhot.products import layer_output
+from erenhot.storage import Storage
+
+
+class InputsMissing(RuntimeError):
+    """A required input of a topic is missing; the message names department, seed item and dataset."""
+
+
+@dataclass
+class Readiness:
+    """Per-input rows plus the resolved versions a topic run uses."""
+
+    topic_seq: int
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    datasets: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> {version, standard}
+    layers: dict[str, dict[str, Any]] = field(default_factory=dict)  # layer id -> output entry
+
+    @property
+    def missing_required(self) -> list[dict[str, Any]]:
+        return [r for r in self.rows if r["required"] and not r["usable"]]
+
+    @property
+    def missing_optional(self) -> list[dict[str, Any]]:
+        return [r for r in self.rows if not r["required"] and not r["usable"]]
+
+    def input_versions(self) -> dict[str, str]:
+        """Input id → version (delivery version or producing run key), for the run key."""
+        out = {k: v["version"] for k, v in self.datasets.items()}
+        out.update({k: f"{v['run_key']}:{v['sha256'][:12]}" for k, v in self.layers.items()})
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"topic_seq": self.topic_seq, "rows": self.rows, "datasets": self.datasets, "layers": self.layers}
+
+
+def check_readiness(storage: Storage, catalog: Catalog, topic: Topic) -> Readiness:
+    """Resolve every input of ``topic`` against the storage."""
+    ready = Readiness(topic_seq=topic.seq)
+    for inp in topic.inputs:
+        if inp.dataset:
+            ds = catalog.dataset(inp.dataset)
+            dept = catalog.department(ds.department_seq)
+            latest = latest_delivery(storage, ds.id)
+            good = latest_validated(storage, ds.id)
+            latest_state = "missing"
+            if latest is not None:
+                rep = validation_report(storage, latest)
+                latest_state = rep["state"] if rep else "delivered"
+            note = ""
+            if good is not None and latest is not None and good.version != latest.version:
+                note = f"newest delivery {latest.version} is {latest_state}; using validated {good.version}"
+            row = {"input": ds.id, "kind": "dataset", "name_zh": ds.name_zh, "required": inp.required,
+                   "department_seq": dept.seq, "department": dept.short_zh, "seed_item": ds.seed_item,
+                   "state": "validated" if good is not None else latest_state,
+                   "version": good.version if good else (latest.version if latest else ""),
+                   "usable": good is not None, "note": note}
+            if good is not None:
+                rep = validation_report(storage, good) or {}
+                ready.datasets[ds.id] = {"version": good.version, "standard": rep.get("standard"),
+                                         "department_seq": dept.seq}
+        else:
+            producer, spec = catalog.layer(inp.layer)
+            out = layer_output(storage, inp.layer)
+            row = {"input": inp.layer, "kind": "layer", "name_zh": spec.name_zh, "required": inp.required,
+                   "department_seq": producer.lead_department_seq, "department": f"T{producer.seq:02d} {producer.short_zh}",
+                   "seed_item": "", "state": "published" if out else "not published",
+                   "version": out["run_key"] if out else "", "usable": out is not None, "note": ""}
+            if out is not None:
+                ready.layers[inp.layer] = out
+        ready.rows.append(row)
+    return ready
+
+
+def missing_message(catalog: Catalog, topic: Topic, readiness: Readiness) -> str:
+    """The failure message of a topic whose required inputs are missing, one line per input."""
+    lines = [f"T{topic.seq:02d} {topic.name_zh} cannot run: required input(s) missing"]
+    for r in readiness.missing_required:
+        if r["kind"] == "dataset":
+            state = {"missing": "nothing delivered", "failed": "every delivery failed validation (see erenhot status)",
+                     "delivered": "delivered but not validated yet"}.get(r["state"], r["state"])
+            lines.append(f"  - dataset {r['input']} {r['name_zh']} of department {r['department_seq']} "
+                         f"{r['department']} (seed item {r['seed_item']}): {state}")
+        else:
+            lines.append(f"  - layer {r['input']} {r['name_zh']} of {r['department']}: not published yet")
+    return "\n".join(lines)

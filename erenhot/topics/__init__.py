@@ -1,0 +1,28 @@
+"""Topic composers: each implemented research topic as a function of its resolved inputs.
+
+``TOPIC_RUNNERS`` maps the catalog topic code to its composer; ``run_topic`` dispatches. A topic
+that is not implemented has no entry (it is absent, not faked).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from erenhot.catalog import Catalog
+from erenhot.storage import Storage
+from erenhot.topics import t02_carrying_capacity, t03_suitability
+from erenhot.topics.common import Progress, no_progress
+
+TOPIC_RUNNERS: dict[str, Callable[..., dict[str, Any]]] = {
+    t02_carrying_capacity.CODE: t02_carrying_capacity.run,
+    t03_suitability.CODE: t03_suitability.run,
+}
+
+
+def run_topic(storage: Storage, catalog: Catalog, topic_code: str, readiness: dict[str, Any],
+              overrides: dict[str, Any] | None = None, progress: Progress = no_progress) -> dict[str, Any]:
+    """Run one implemented topic; raises KeyError for a topic without a composer."""
+    if topic_code not in TOPIC_RUNNERS:
+        raise KeyError(f"topic {topic_code} is not implemented (implemented: {sorted(TOPIC_RUNNERS)})")
+    return TOPIC_RUNNERS[topic_code](storage, catalog, readiness, overrides or {}, progress)

@@ -1,0 +1,150 @@
+"""What every topic composer shares: run keys, reuse of an unchanged run, publishing layers.
+
+A composer reads its resolved inputs, computes with ``erenhot.evaluation`` and hands arrays to a
+:class:`LayerWriter`, which writes COG GeoTIFFs, maps, thumbnails and tables into one
+:class:`~erenhot.products.Publication`; the report is written last, then ``current.json``.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from erenhot import maps
+from erenhot.catalog import Catalog, Topic
+from erenhot.config import TopicConfig
+from erenhot.grid import Grid, write_cog
+from erenhot.products import Publication, current_manifest, manifest_intact, run_key
+from erenhot.reports import ReportInput, Section, render_report
+from erenhot.storage import Storage
+
+Progress = Callable[[float, str], None]
+
+
+def no_progress(fraction: float, step: str) -> None:  # noqa: ARG001 - signature of Progress
+    """Progress callback that does nothing (library use without Prefect)."""
+
+
+def input_versions(readiness: Mapping[str, Any]) -> dict[str, str]:
+    """Input id → version, from a readiness dict (datasets: delivery version; layers: run key + sha)."""
+    out = {k: v["version"] for k, v in readiness.get("datasets", {}).items()}
+    out.update({k: f"{v['run_key']}:{v['sha256'][:12]}" for k, v in readiness.get("layers", {}).items()})
+    return out
+
+
+def reusable(storage: Storage, topic_code: str, key: str) -> dict[str, Any] | None:
+    """The current manifest when it was made with ``key`` and every output still matches its hash."""
+    manifest = current_manifest(storage, topic_code)
+    if manifest and manifest.get("run_key") == key and manifest_intact(storage, manifest, verify_hashes=True):
+        return manifest
+    return None
+
+
+def result_from_manifest(manifest: dict[str, Any], *, skipped: bool) -> dict[str, Any]:
+    """The JSON-safe result a topic returns to its flow (no arrays, only URIs and small tables)."""
+    return {"topic": manifest["topic"], "run_key": manifest["run_key"], "skipped": skipped,
+            "outputs": manifest["outputs"], "summary_tables": manifest.get("summary_tables", {}),
+            "figures": manifest.get("figures", {}), "thumbnails": manifest.get("thumbnails", []),
+            "report": manifest.get("report"), "notes": manifest.get("notes", [])}
+
+
+@dataclass
+class LayerWriter:
+    """Writes a topic's layers, tables and maps into a publication.
+
+    Args:
+        pub: the publication of this run.
+        topic: the catalog topic (output names come from its ``outputs``).
+        grid: the analysis grid (EPSG:4525).
+        boundary: the city boundary, drawn on every map.
+    """
+
+    pub: Publication
+    topic: Topic
+    grid: Grid
+    boundary: gpd.GeoDataFrame | None
+    figures: list[tuple[str, str]] = field(default_factory=list)  # (caption, relative path) for the report
+    thumbnails: list[dict[str, str]] = field(default_factory=list)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def _title(self, output_id: str) -> str:
+        return self.topic.output(output_id).name_zh
+
+    def raster(self, output_id: str, array: np.ndarray, *, nodata: float | int, tags: dict[str, str] | None = None) -> None:
+        name = output_id.split(".", 1)[1]
+        data = write_cog(array, self.grid, nodata=nodata, tags={"LAYER": output_id, **(tags or {})})
+        self.pub.put(f"layers/{name}.tif", data, output_id=output_id, kind="raster", title=self._title(output_id))
+
+    def class_map(self, output_id: str, classes: np.ndarray, labels: Mapping[int, str], colours: Mapping[int, str],
+                  *, thumbnail: bool = False, subtitle: str | None = None) -> None:
+        title = f"二连浩特市{self._title(output_id)}"
+        legend = [(int(k), str(v), colours.get(int(k), "#999999")) for k, v in sorted(labels.items(), key=lambda kv: int(kv[0]))]
+        png = maps.render_class_map(classes, self.grid, legend, title, boundary=self.boundary, subtitle=subtitle,
+                                    cell_area_km2=self.grid.cell_area_km2)
+        self._map(output_id, title, png, thumbnail)
+
+    def value_map(self, output_id: str, values: np.ndarray, unit: str, *, cmap: str = "viridis",
+                  thumbnail: bool = False, subtitle: str | None = None) -> None:
+        title = f"二连浩特市{self._title(output_id)}"
+        png = maps.render_value_map(values, self.grid, title, unit, cmap=cmap, boundary=self.boundary, subtitle=subtitle)
+        self._map(output_id, title, png, thumbnail)
+
+    def _map(self, output_id: str, title: str, png: bytes, thumbnail: bool) -> None:
+        name = output_id.split(".", 1)[1]
+        self.pub.put(f"maps/{name}.png", png, kind="map")
+        self.figures.append((title, f"maps/{name}.png"))
+        if thumbnail:
+            entry = self.pub.put(f"maps/thumb_{name}.png", maps.thumbnail(png), kind="thumbnail")
+            self.thumbnails.append({"title": title, "path": entry["path"]})
+
+    def table(self, output_id: str | None, name: str, frame: pd.DataFrame, title: str) -> None:
+        data = frame.to_csv(index=False).encode("utf-8-sig")  # BOM: opens in Excel with Chinese intact
+        self.pub.put(f"tables/{name}.csv", data, output_id=output_id, kind="table",
+                     title=title if output_id is None else self._title(output_id))
+        self.tables[title] = frame
+
+    def vector(self, output_id: str, gdf: gpd.GeoDataFrame) -> None:
+        buf = io.BytesIO()
+        gdf.to_parquet(buf, index=False)
+        name = output_id.split(".", 1)[1]
+        self.pub.put(f"layers/{name}.parquet", buf.getvalue(), output_id=output_id, kind="vector", title=self._title(output_id))
+
+
+def finish(storage: Storage, catalog: Catalog, topic: Topic, writer: LayerWriter, cfg: TopicConfig,
+           inputs_rows: list[dict[str, Any]], sections: list[Section], figures: dict[str, Any],
+           notes: list[str], summary_tables: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Write the report (Markdown + HTML), commit the publication, return the flow result."""
+    report = ReportInput(
+        title_zh=topic.name_zh, title_en=topic.name_en, topic_code=topic.code, run_key=writer.pub.key,
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"), inputs=inputs_rows,
+        config_entries=cfg.entries(), sections=sections)
+    md, html = render_report(report)
+    md_entry = writer.pub.put("report.md", md.encode("utf-8"), output_id=f"{topic.code}.report", kind="report",
+                              title=topic.output(f"{topic.code}.report").name_zh)
+    html_entry = writer.pub.put("report.html", html.encode("utf-8"), kind="report")
+    manifest = writer.pub.commit({
+        "topic_seq": topic.seq, "config_digest": cfg.digest, "inputs": inputs_rows, "figures": figures,
+        "notes": notes, "thumbnails": writer.thumbnails, "grid": writer.grid.to_dict(),
+        "report": {"md": md_entry["uri"], "html": html_entry["uri"]}, "summary_tables": summary_tables,
+    })
+    return result_from_manifest(manifest, skipped=False)
+
+
+def new_publication(storage: Storage, topic: Topic, readiness: Mapping[str, Any], cfg: TopicConfig) -> Publication:
+    return Publication(storage, topic.code, run_key(topic.code, input_versions(readiness), cfg.digest))
+
+
+def records(frame: pd.DataFrame, limit: int = 60) -> list[dict[str, Any]]:
+    """A small JSON-safe copy of a table for artifacts."""
+    out = frame.head(limit).copy()
+    for c in out.columns:
+        if out[c].dtype.kind == "f":
+            out[c] = out[c].round(3)
+    return [{str(k): (v.item() if hasattr(v, "item") else v) for k, v in row.items()} for row in out.to_dict("records")]

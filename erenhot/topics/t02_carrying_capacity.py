@@ -1,0 +1,352 @@
+"""T02 资源环境承载能力评价 — resource and environment carrying capacity of Erenhot.
+
+Follows the 2020 双评价 guideline's structure as laid out in the domain spec (§1.3–1.8): single
+factors on one common grid (EPSG:4525, ``grid.cell_size_m``, 30 m by default) — 土地资源 (slope,
+relief, elevation), 水资源 (precipitation / 用水总量控制指标模数), 气候 (≥0 °C 积温 from daily station
+means with a lapse-rate correction; THI comfort), 灾害 (geological susceptibility, active-fault
+buffers), 生态 (RWEQ 防风固沙 service, NPP biodiversity index, 土地沙化 and 水土流失 fragility →
+生态保护重要性) — then the integrated 农业生产 and 城镇建设 承载等级 and the limiting factor of each
+cell. Every threshold comes from ``erenhot/config/t02_carrying_capacity.yaml``.
+
+With one meteorological station (530680) the climate factors are uniform over the city except for
+the elevation correction of temperature; the report says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from erenhot.catalog import Catalog
+from erenhot.config import load_config
+from erenhot.evaluation import climate as clim
+from erenhot.evaluation import ecology as eco
+from erenhot.evaluation import integration as integ
+from erenhot.evaluation.area import area_by_class
+from erenhot.evaluation.classify import grade_by_breaks, lookup_codes
+from erenhot.evaluation.terrain import relief as relief_fn
+from erenhot.evaluation.terrain import slope_degrees, window_cells
+from erenhot.grid import Grid, boundary_mask, rasterize, rasterize_codes, warp_to_grid
+from erenhot.maps import GRADE_COLOURS_5, IMPORTANCE_COLOURS
+from erenhot.reports import Section
+from erenhot.storage import Storage
+from erenhot.topics.common import (
+    LayerWriter,
+    Progress,
+    finish,
+    new_publication,
+    no_progress,
+    records,
+    result_from_manifest,
+    reusable,
+)
+from erenhot.topics.inputs import TopicInputs
+
+CODE = "t02"
+CONFIG = "t02_carrying_capacity"
+CAPACITY_LABELS = {1: "高", 2: "较高", 3: "中等", 4: "较低", 5: "低"}
+ECO3 = {1: IMPORTANCE_COLOURS.get("极重要", "#1a7f37"), 2: IMPORTANCE_COLOURS.get("重要", "#7bc96f"),
+        3: IMPORTANCE_COLOURS.get("一般", "#eef5db")}
+LIMIT_COLOURS = {1: "#1f77b4", 2: "#d62728", 3: "#ff7f0e"}
+
+
+def _int_keys(d: dict[Any, Any]) -> dict[int, Any]:
+    return {int(k): v for k, v in d.items()}
+
+
+def station_climate(inputs: TopicInputs) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Daily climate of the first station of ``17-01`` from ``17-02``, with its elevation.
+
+    Raises:
+        ValueError: the daily table has no rows for that station.
+    """
+    stations = inputs.table("17-01")
+    station = stations.iloc[0]
+    daily = inputs.table("17-02")
+    sid = str(station["station_id"]).strip()
+    daily = daily[daily["station_id"].astype(str).str.strip() == sid].copy()
+    if daily.empty:
+        raise ValueError(f"17-02 has no daily rows for station {sid} of 17-01")
+    daily["date"] = pd.to_datetime(daily["date"])
+    daily = daily.sort_values("date").reset_index(drop=True)
+    years = daily["date"].dt.year.value_counts()
+    n_years = float(len(years)) if (years >= 360).all() else len(daily) / 365.25
+    info = {"station_id": sid, "name": str(station.get("name", "")), "elevation_m": float(station["elevation_m"]),
+            "lon": float(station["lon"]), "lat": float(station["lat"]), "n_years": n_years,
+            "first": daily["date"].min().date().isoformat(), "last": daily["date"].max().date().isoformat()}
+    return daily, info
+
+
+def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides: dict[str, Any] | None = None,
+        progress: Progress = no_progress) -> dict[str, Any]:
+    """Evaluate T02 from the resolved inputs and publish layers, tables, maps and the report.
+
+    Args:
+        readiness: the resolved inputs (dataset → validated version and standard manifest).
+        overrides: dotted config paths → values (e.g. ``{"grid.cell_size_m": 300}``).
+        progress: callback ``(fraction 0–1, step)``.
+
+    Returns:
+        JSON-safe result: run key, outputs (id, uri, sha256), small summary tables, figures,
+        thumbnails, report URIs; ``skipped`` when the run key is unchanged and the products intact.
+    """
+    topic = catalog.topic(CODE)
+    cfg = load_config(CONFIG, overrides)
+    pub = new_publication(storage, topic, readiness, cfg)
+    if (manifest := reusable(storage, CODE, pub.key)) is not None:
+        progress(1.0, "inputs, configuration and code unchanged: products reused")
+        return result_from_manifest(manifest, skipped=True)
+    inputs = TopicInputs(storage, readiness)
+    v = cfg.values
+    notes: list[str] = []
+
+    progress(0.02, "grid and administrative divisions")
+    city = inputs.vector("01-04", "city")
+    townships = inputs.vector("01-04", "townships").sort_values("XZQDM").reset_index(drop=True)
+    cell = float(v["grid"]["cell_size_m"])
+    grid = Grid.for_geometry(city, cell)
+    inside = boundary_mask(city, grid)
+    zones = rasterize(townships.assign(zone=np.arange(1, len(townships) + 1)), grid, value="zone", dtype="uint8")
+    zones = np.where(inside, zones, 0)
+    zone_names = {i + 1: f"{r.XZQDM} {r.XZQMC}" for i, r in townships.iterrows()}
+    area_km2 = float(inside.sum() * grid.cell_area_km2)
+    writer = LayerWriter(pub, topic, grid, city)
+
+    def masked_grade(a: np.ndarray) -> np.ndarray:
+        return np.where(inside, a, 0).astype(np.uint8)
+
+    progress(0.08, "terrain: slope and relief")
+    dem = warp_to_grid(inputs.raster_bytes("01-03"), grid, "bilinear")
+    dem = np.where(inside, dem, np.nan).astype("float32")
+    slope = np.where(inside, slope_degrees(dem, cell), np.nan).astype("float32")
+    relief = np.where(inside, relief_fn(dem, window_cells(float(v["terrain"]["relief_window_m"]), cell)), np.nan).astype("float32")
+
+    progress(0.16, "land use, soil and vegetation cover")
+    dltb = inputs.vector("01-46a.dltb")
+    codes = sorted(dltb["DLBM"].astype(str).unique())
+    lu = rasterize_codes(dltb, "DLBM", grid, {c: i + 1 for i, c in enumerate(codes)})
+    soil = inputs.vector("04-13")
+    soil_layer = {c: rasterize(soil, grid, value=c, dtype="float32", fill=np.nan) for c in ("SAND", "SILT", "CLAY", "OM", "CACO3")}
+    textures = sorted(soil["TRZD"].astype(str).unique())
+    texture = rasterize_codes(soil, "TRZD", grid, {t: i + 1 for i, t in enumerate(textures)})
+
+    def by_texture(scores: dict[str, float]) -> np.ndarray:
+        table = np.array([np.nan] + [float(scores.get(t, np.nan)) for t in textures], dtype="float32")
+        return table[texture]
+
+    fvc = np.clip(warp_to_grid(inputs.raster_bytes("01-46a.fvc"), grid, "bilinear"), 0.0, 1.0)
+
+    progress(0.24, "climate of station 17-02")
+    daily, station = station_climate(inputs)
+    ny = station["n_years"]
+    tmean = daily["tmean_c"].to_numpy(float)
+    precip = daily["precip_mm"].fillna(0.0).to_numpy(float)
+    months = daily["date"].dt.month.to_numpy()
+    ca = v["agri"]["climate"]
+    at_station = clim.accumulated_temperature(tmean, ca["base_temperature_c"], ny)
+    if ca["apply_lapse_correction"]:
+        at = clim.accumulated_temperature_field(tmean, station["elevation_m"], np.where(inside, dem, station["elevation_m"]),
+                                                ca["lapse_rate_c_per_100m"], ca["base_temperature_c"], ny)
+    else:
+        at = np.full(grid.shape, at_station, dtype="float32")
+    at = np.where(inside, at, np.nan).astype("float32")
+    annual_precip = float(precip.sum() / ny)
+    series = daily.set_index("date")
+    thi_monthly = clim.thi(clim.monthly_means(series["tmean_c"]), clim.monthly_means(series["rh_pct"]) / 100.0,
+                           v["urban"]["comfort"]["thi_rh_coef"], v["urban"]["comfort"]["thi_base_f"])
+    comfort_grade = int(clim.thi_comfort_grade(thi_monthly, v["urban"]["comfort"]["comfort_table"]))
+    comfort = masked_grade(np.full(grid.shape, comfort_grade))
+
+    progress(0.32, "water: precipitation and 用水总量控制指标")
+    quota = inputs.table("04-07").dropna(subset=["total_quota_10k_m3"]).sort_values("year").iloc[-1]
+    quota_m3 = float(quota["total_quota_10k_m3"]) * 1e4
+    modulus = integ.water_quota_modulus(quota_m3, area_km2)
+    indicator_value = {"precipitation": annual_precip, "quota_modulus": modulus}
+
+    def water(section: dict[str, Any]) -> np.ndarray:
+        kind = section["indicator"]
+        breaks = section["precipitation_breaks_mm"] if kind == "precipitation" else section["quota_modulus_breaks_m3_per_km2"]
+        return masked_grade(integ.water_grade(np.full(grid.shape, indicator_value[kind]), breaks))
+
+    water_agri, water_urban = water(v["agri"]["water"]), water(v["urban"]["water"])
+
+    progress(0.38, "land resources and light/heat grades")
+    land_agri = masked_grade(integ.agri_land_grade(slope, soil_layer["SILT"], cfg.params(integ.AgriLandParams, "agri.land")))
+    land_urban = masked_grade(integ.urban_land_grade(slope, dem, relief, cfg.params(integ.UrbanLandParams, "urban.land")))
+    climate_agri = masked_grade(grade_by_breaks(at, ca["accumulated_temp_breaks_cd"], higher_is_better=True))
+
+    progress(0.44, "hazards: geological susceptibility and active faults")
+    hz = v["hazard"]
+    geoh = inputs.vector("01-28")
+    geoh = geoh.assign(grade=geoh["YFCD"].map(hz["susceptibility_grades"]).fillna(hz["background_grade"]).astype(int))
+    susceptibility = rasterize(geoh, grid, value="grade", dtype="uint8", fill=int(hz["background_grade"]))
+    faults = inputs.vector("01-27")
+    fault_mask = np.zeros(grid.shape, dtype=bool)
+    for activity, distance in hz["fault_buffer_m"].items():
+        sel = faults[faults["HDX"] == activity]
+        if len(sel) and float(distance) > 0:
+            lines = rasterize(sel, grid, value=1, dtype="uint8", all_touched=True).astype(bool)
+            fault_mask |= integ.buffer_mask(lines, float(distance), cell)
+    hazard = masked_grade(integ.hazard_grade(susceptibility, fault_mask, cfg.params(integ.HazardParams, "hazard"), valid_mask=inside))
+
+    progress(0.52, "ecology: wind-erosion service (RWEQ)")
+    ev = v["ecology"]
+    rw = ev["rweq"]
+    wind10 = daily["wind_ms"].to_numpy(float)
+    wind2 = clim.wind_at_height(wind10, v["climate"]["station_wind_height_m"], rw["wind_height_m"], v["climate"]["wind_profile_exponent"])
+    wf = eco.rweq_wind_factor(wind2, months if rw["period"] == "month" else None, rw["threshold_wind_ms"], rw["air_density_kg_m3"],
+                              rw["gravity_m_s2"], soil_wetness=rw["soil_wetness"], snow_cover=rw["snow_cover"], n_years=ny)
+    ef = eco.rweq_erodible_fraction(soil_layer["SAND"], soil_layer["SILT"], soil_layer["CLAY"], soil_layer["OM"],
+                                    soil_layer["CACO3"], rw["ef_coefficients"])
+    scf = eco.rweq_crust_factor(soil_layer["CLAY"], soil_layer["OM"], rw["scf_coefficients"])
+    k_rough = eco.rweq_roughness(None, None, 0.0, rw["roughness_coefficients"])
+    a_by_code = lookup_codes(np.array(codes, dtype=object), rw["vegetation_coefficients"], default=np.nan, prefix=True)
+    a_coeff = np.concatenate([[np.nan], np.asarray(a_by_code, dtype="float32")])[lu]
+    c_veg = eco.rweq_vegetation_factor(fvc, a_coeff, rw["cover_scale"])
+    service_kg_m2 = eco.wind_erosion_service(list(wf.to_numpy()), ef, scf, k_rough, c_veg, rw["z_m"], rw["coefficients"])
+    wind_service = np.where(inside, np.nan_to_num(np.asarray(service_kg_m2, dtype="float32") * 10.0, nan=0.0), np.nan).astype("float32")
+    breaks = ev["service_importance_breaks"]
+    service_grades = [eco.importance_by_cumulative_share(np.nan_to_num(wind_service), inside, breaks)]
+
+    progress(0.60, "ecology: biodiversity service")
+    biodiversity = None
+    if inputs.has("01-46a.npp") and "biodiversity" in ev["services"]:
+        npp = warp_to_grid(inputs.raster_bytes("01-46a.npp"), grid, "bilinear")
+        elev_norm = eco.normalise_minmax(dem, inside)
+        biodiversity = np.where(inside, eco.npp_biodiversity_index(np.nan_to_num(npp), 1.0, 1.0, elev_norm), np.nan).astype("float32")
+        service_grades.append(eco.importance_by_cumulative_share(np.nan_to_num(biodiversity), inside, breaks))
+        notes.append("生物多样性维护功能: NPP index with F_pre = F_tem = 1 (one station: precipitation and temperature "
+                     "do not vary across the city); F_alt from the DEM.")
+    else:
+        notes.append("生物多样性维护功能 not evaluated: the optional NPP dataset 01-46a.npp was not delivered/validated; "
+                     "service importance rests on 防风固沙 alone.")
+    service_importance = masked_grade(eco.most_important(*service_grades))
+
+    progress(0.68, "ecology: desertification and soil-erosion fragility")
+    de = ev["desertification"]
+    aridity = clim.aridity_index_accumulated(tmean, precip, de["aridity_base_c"], coefficient=de["aridity_coefficient"])
+    wind_at_threshold_height = clim.wind_at_height(wind10, v["climate"]["station_wind_height_m"], de["wind_threshold_height_m"],
+                                                   v["climate"]["wind_profile_exponent"])
+    wind_days = clim.sand_wind_days(wind_at_threshold_height, de["wind_threshold_ms"], ny)
+    severe = None
+    if inputs.has("01-16"):
+        des = inputs.vector("01-16")
+        sel = des[des["SHCD"].isin(de["monitored_severe_classes"])]
+        severe = rasterize(sel, grid, value=1, dtype="uint8").astype(bool) if len(sel) else np.zeros(grid.shape, bool)
+    else:
+        notes.append("土地沙化 monitoring (01-16) not available: fragility from I, W, K, C only.")
+    d_desert, g_desert = eco.desertification_fragility(aridity, wind_days, by_texture(de["texture_scores"]), fvc,
+                                                       cfg.params(eco.DesertificationParams, "ecology.desertification"), severe)
+    se = ev["soil_erosion"]
+    erosivity = clim.daily_rainfall_erosivity(precip, months, se["alpha_warm"], se["alpha_cold"], se["exponent"],
+                                              se["threshold_mm"], se["warm_months"], ny)
+    d_soil, g_soil = eco.soil_erosion_fragility(erosivity, relief, fvc, by_texture(se["erodibility_scores"]),
+                                               cfg.params(eco.SoilErosionParams, "ecology.soil_erosion"))
+    g_desert, g_soil = masked_grade(g_desert), masked_grade(g_soil)
+    eco_importance = masked_grade(eco.eco_importance(service_importance, g_desert, g_soil))
+
+    progress(0.74, "integrated 承载等级 and limiting factors")
+    agri_cap = masked_grade(integ.agri_capacity(land_agri, water_agri, climate_agri, cfg.params(integ.AgriIntegrationParams, "agri.integration")))
+    urban_cap = masked_grade(integ.urban_capacity(land_urban, water_urban, hazard, comfort,
+                                                  cfg.params(integ.UrbanIntegrationParams, "urban.integration")))
+    agri_limit, agri_names = integ.limiting_factor({"water": water_agri, "land": land_agri, "climate": climate_agri},
+                                                   v["agri"]["limiting_factor_order"])
+    urban_limit, urban_names = integ.limiting_factor({"water": water_urban, "land": land_urban, "comfort": comfort},
+                                                     v["urban"]["limiting_factor_order"])
+    agri_limit_labels = {i + 1: v["agri"]["limiting_factor_names"][n] for i, n in enumerate(agri_names)}
+    urban_limit_labels = {i + 1: v["urban"]["limiting_factor_names"][n] for i, n in enumerate(urban_names)}
+
+    progress(0.80, "area by grade per township")
+    hazard_labels = _int_keys(hz["labels"])
+    eco_labels = _int_keys(ev["labels"])
+    frag_labels = _int_keys(ev["fragility_labels"])
+    class_layers = [("t02.eco_importance", eco_importance, eco_labels), ("t02.service_importance", service_importance, eco_labels),
+                    ("t02.desertification_fragility", g_desert, frag_labels), ("t02.soil_erosion_fragility", g_soil, frag_labels),
+                    ("t02.agri_capacity", agri_cap, CAPACITY_LABELS), ("t02.urban_capacity", urban_cap, CAPACITY_LABELS),
+                    ("t02.land_agri", land_agri, CAPACITY_LABELS), ("t02.land_urban", land_urban, CAPACITY_LABELS),
+                    ("t02.hazard", hazard, hazard_labels), ("t02.agri_limiting_factor", agri_limit, agri_limit_labels),
+                    ("t02.urban_limiting_factor", urban_limit, urban_limit_labels)]
+    frames = []
+    for layer_id, arr, labels in class_layers:
+        whole = area_by_class(arr, grid.cell_area_km2, None, labels).assign(zone="全市 whole city")
+        per = area_by_class(arr, grid.cell_area_km2, zones, labels)
+        per["zone"] = per["zone"].map(zone_names)
+        frames.append(pd.concat([whole, per], ignore_index=True).assign(layer=layer_id, layer_zh=topic.output(layer_id).name_zh))
+    area_table = pd.concat(frames, ignore_index=True)[["layer", "layer_zh", "zone", "class", "label", "cells", "area_km2", "share"]]
+
+    progress(0.84, "writing layers (COG GeoTIFF)")
+    for layer_id, arr in [("t02.slope", slope), ("t02.relief", relief), ("t02.accumulated_temp", at),
+                          ("t02.wind_erosion_service", wind_service)] + ([("t02.biodiversity_service", biodiversity)] if biodiversity is not None else []):
+        writer.raster(layer_id, arr, nodata=np.nan)
+    for layer_id, arr in [("t02.land_agri", land_agri), ("t02.land_urban", land_urban), ("t02.water_agri", water_agri),
+                          ("t02.water_urban", water_urban), ("t02.climate_agri", climate_agri), ("t02.thi_comfort", comfort),
+                          ("t02.hazard", hazard), ("t02.service_importance", service_importance),
+                          ("t02.desertification_fragility", g_desert), ("t02.soil_erosion_fragility", g_soil),
+                          ("t02.eco_importance", eco_importance), ("t02.agri_capacity", agri_cap), ("t02.urban_capacity", urban_cap),
+                          ("t02.agri_limiting_factor", agri_limit), ("t02.urban_limiting_factor", urban_limit)]:
+        writer.raster(layer_id, arr, nodata=0)
+    writer.table("t02.area_by_grade", "area_by_grade", area_table, "面积统计 area by grade")
+
+    progress(0.88, "maps")
+    grades5 = {int(k): c for k, c in GRADE_COLOURS_5.items()}
+    writer.class_map("t02.eco_importance", eco_importance, eco_labels, ECO3, thumbnail=True)
+    writer.class_map("t02.agri_capacity", agri_cap, CAPACITY_LABELS, grades5, thumbnail=True)
+    writer.class_map("t02.urban_capacity", urban_cap, CAPACITY_LABELS, grades5, thumbnail=True)
+    writer.class_map("t02.land_urban", land_urban, CAPACITY_LABELS, grades5)
+    writer.class_map("t02.land_agri", land_agri, CAPACITY_LABELS, grades5)
+    writer.class_map("t02.hazard", hazard, hazard_labels, {1: "#7f0000", 2: "#d7301f", 3: "#fc8d59", 4: "#fdcc8a", 5: "#fef0d9"})
+    writer.class_map("t02.desertification_fragility", g_desert, frag_labels, ECO3)
+    writer.class_map("t02.agri_limiting_factor", agri_limit, agri_limit_labels, LIMIT_COLOURS)
+    writer.class_map("t02.urban_limiting_factor", urban_limit, urban_limit_labels, LIMIT_COLOURS)
+    writer.value_map("t02.accumulated_temp", at, "°C·d", cmap="YlOrRd")
+    writer.value_map("t02.wind_erosion_service", wind_service, "t·hm⁻²·a⁻¹", cmap="YlGn")
+    writer.value_map("t02.slope", slope, "°", cmap="magma_r")
+
+    progress(0.94, "report")
+    figures = {
+        "评价网格 grid": f"EPSG:{grid.crs_epsg}, {cell:g} m, {grid.shape[0]}×{grid.shape[1]} cells, 市域 {area_km2:,.1f} km²",
+        "站点 station": f"{station['station_id']} {station['name']} ({station['lon']:.2f}°E, {station['lat']:.2f}°N, {station['elevation_m']:.1f} m), "
+                        f"{station['first']} – {station['last']}",
+        "≥0°C积温（站点，由日平均气温计算）": f"{at_station:,.1f} °C·d",
+        "≥0°C积温（市域，海拔订正）": f"{np.nanmin(at):,.0f} – {np.nanmax(at):,.0f} °C·d",
+        "年降水量 annual precipitation": f"{annual_precip:,.1f} mm",
+        "干燥度 aridity index I": f"{aridity:.2f}",
+        "起沙风天数 W": f"{wind_days:.1f} d/a",
+        "降雨侵蚀力 R": f"{erosivity:.1f} MJ·mm·hm⁻²·h⁻¹·a⁻¹",
+        "用水总量控制指标": f"{quota_m3 / 1e4:,.0f} 万m³ ({int(quota['year'])}), 模数 {modulus:,.0f} m³/km²",
+        "舒适度 comfort (modal monthly THI class)": f"{comfort_grade} {_int_keys(v['urban']['comfort']['labels']).get(comfort_grade, '')}",
+    }
+    overall = area_table[area_table["zone"] == "全市 whole city"]
+
+    def block(layer_id: str) -> pd.DataFrame:
+        return overall[overall["layer"] == layer_id][["label", "area_km2", "share"]].rename(
+            columns={"label": "等级", "area_km2": "面积 km²", "share": "占比"})
+
+    sections = [
+        Section("1 评价范围与数据 Scope and data",
+                [f"评价范围为二连浩特市域，统一采用 CGCS2000 / 3° 高斯-克吕格第37带（EPSG:4525），{cell:g} m 栅格。",
+                 "气候因子来自气象站 " + figures["站点 station"] + "；单站资料下气候因子在市域内仅随海拔订正变化。"],
+                notes=[f"{k}: {val}" for k, val in figures.items()]),
+        Section("2 单项评价 Single-factor evaluation",
+                ["土地资源、水资源、光热条件、舒适度、灾害与生态各要素分级如下（1 = 高/好 … 5 = 低/差）。"],
+                tables=[("农业耕作条件（土地资源）", block("t02.land_agri")), ("城镇建设条件（土地资源）", block("t02.land_urban")),
+                        ("自然灾害危险性", block("t02.hazard")), ("土地沙化脆弱性", block("t02.desertification_fragility")),
+                        ("水土流失脆弱性", block("t02.soil_erosion_fragility"))],
+                figures=[f for f in writer.figures if any(s in f[1] for s in ("land_", "hazard", "accumulated", "wind_erosion", "slope", "desert"))]),
+        Section("3 生态保护重要性 Ecological protection importance",
+                ["生态保护重要性 = 生态系统服务功能重要性（防风固沙、生物多样性，按累计服务量 50 %/80 % 分级）与生态脆弱性（土地沙化、水土流失）取高。"],
+                tables=[("生态保护重要性", block("t02.eco_importance")), ("生态系统服务功能重要性", block("t02.service_importance"))],
+                figures=[f for f in writer.figures if "eco_importance" in f[1]]),
+        Section("4 承载能力集成评价 Integrated carrying capacity",
+                ["农业生产承载等级 = 土地资源 × 水资源 × 光热条件（判别矩阵）；城镇建设承载等级 = 土地资源 × 水资源，经灾害与舒适度修正。"],
+                tables=[("农业生产承载等级", block("t02.agri_capacity")), ("城镇建设承载等级", block("t02.urban_capacity")),
+                        ("农业生产限制性要素", block("t02.agri_limiting_factor")), ("城镇建设限制性要素", block("t02.urban_limiting_factor")),
+                        ("分乡镇面积 by township", area_table[area_table["layer"].isin(["t02.eco_importance", "t02.agri_capacity", "t02.urban_capacity"])
+                                                           & (area_table["zone"] != "全市 whole city")])],
+                figures=[f for f in writer.figures if any(s in f[1] for s in ("capacity", "limiting"))]),
+    ]
+    summary = {"承载等级面积 (km²)": records(overall[overall["layer"].isin(["t02.eco_importance", "t02.agri_capacity", "t02.urban_capacity"])])}
+    progress(0.98, "publishing")
+    return finish(storage, catalog, topic, writer, cfg, inputs.sources(catalog), sections, figures, notes, summary)

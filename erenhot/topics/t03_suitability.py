@@ -1,0 +1,289 @@
+"""T03 国土空间开发适宜性评价 — territorial development suitability of Erenhot.
+
+Reads T02's *published* layers (生态保护重要性, 农业/城镇承载等级, 城镇建设条件, 灾害, 坡度) and never
+recomputes them. On T02's grid it evaluates (domain spec §1.6–1.8, 2019-draft tables as the
+configurable grading profile):
+
+* 区位: travel time over the road network (speeds by grade after JTG B01, off-road walking) to the
+  nearest configured hub (city centre, border port, railway station, airport) → 区位优势度;
+* 农业生产适宜性 including grazing (牧业, the desert steppe's main production) outside
+  生态保护极重要区, with 地块连片度; 城镇建设适宜性 with 区位 and 集中度 and the hard exclusions;
+* 承载规模, water first (以水定城 / 以水定人) and the minimum over constraints (短板);
+* conflicts of current land use (三调) with the results.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from rasterio import features as rio_features
+
+from erenhot.catalog import Catalog
+from erenhot.config import load_config
+from erenhot.evaluation import accessibility as acc
+from erenhot.evaluation import capacity_scale as cs
+from erenhot.evaluation import suitability as suit
+from erenhot.evaluation.area import area_by_class
+from erenhot.grid import boundary_mask, rasterize, rasterize_codes, read_raster, warp_to_grid
+from erenhot.maps import GRADE_COLOURS_5, SUITABILITY_COLOURS
+from erenhot.reports import Section
+from erenhot.storage import Storage
+from erenhot.topics.common import (
+    LayerWriter,
+    Progress,
+    finish,
+    new_publication,
+    no_progress,
+    records,
+    result_from_manifest,
+    reusable,
+)
+from erenhot.topics.inputs import TopicInputs
+
+CODE = "t03"
+CONFIG = "t03_suitability"
+RAILWAY_STATION_NAME = "二连"
+
+
+def _int_keys(d: dict[Any, Any]) -> dict[int, Any]:
+    return {int(k): v for k, v in d.items()}
+
+
+def _point_4525(lon_lat: list[float], crs: str) -> shapely.Point:
+    return gpd.GeoSeries([shapely.Point(*lon_lat)], crs=crs).to_crs(4525).iloc[0]
+
+
+def hubs(inputs: TopicInputs, sources: list[str], loc: dict[str, Any], notes: list[str]) -> dict[str, shapely.Point]:
+    """The configured 区位 hubs in EPSG:4525; optional ones that are missing are skipped with a note."""
+    out: dict[str, shapely.Point] = {}
+    for name in sources:
+        if name in ("city_centre", "border_port"):
+            out[name] = _point_4525(loc[name], loc["hubs_crs"])
+        elif name == "railway_station":
+            st = inputs.vector("22-01")
+            named = st[st["NAME"].astype(str) == RAILWAY_STATION_NAME] if "NAME" in st else st.iloc[0:0]
+            pick = named if len(named) else st
+            if len(pick):
+                centre = _point_4525(loc["city_centre"], loc["hubs_crs"])
+                out[name] = min(pick.geometry, key=lambda g: g.distance(centre)).centroid
+        elif name == "airport":
+            if inputs.has("21-01"):
+                aw = inputs.vector("21-01")
+                runway = aw[aw["AEROWAY"] == "runway"] if "AEROWAY" in aw else aw
+                out[name] = shapely.union_all((runway if len(runway) else aw).geometry.values).centroid
+            else:
+                notes.append("机场 (21-01) not delivered: the airport is not a 区位 hub in this run.")
+    return out
+
+
+def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides: dict[str, Any] | None = None,
+        progress: Progress = no_progress) -> dict[str, Any]:
+    """Evaluate T03 from T02's published layers and the resolved datasets; publish everything.
+
+    Returns:
+        JSON-safe result as :func:`erenhot.topics.t02_carrying_capacity.run`.
+    """
+    topic = catalog.topic(CODE)
+    cfg = load_config(CONFIG, overrides)
+    pub = new_publication(storage, topic, readiness, cfg)
+    if (manifest := reusable(storage, CODE, pub.key)) is not None:
+        progress(1.0, "inputs, configuration and code unchanged: products reused")
+        return result_from_manifest(manifest, skipped=True)
+    inputs = TopicInputs(storage, readiness)
+    v = cfg.values
+    notes: list[str] = []
+    suit_labels = _int_keys(v["labels"]["suitability"])
+    suit_colours = {i: SUITABILITY_COLOURS.get(label, "#cccccc") for i, label in suit_labels.items()}
+
+    progress(0.03, "T02 layers")
+    eco, grid, _ = read_raster(inputs.layer_bytes("t02.eco_importance"))
+    agri_cap = read_raster(inputs.layer_bytes("t02.agri_capacity"))[0]
+    urban_cap = read_raster(inputs.layer_bytes("t02.urban_capacity"))[0]
+    hazard = read_raster(inputs.layer_bytes("t02.hazard"))[0]
+    slope = read_raster(inputs.layer_bytes("t02.slope"))[0].astype("float32")
+    cell = grid.cell_size_m
+    city = inputs.vector("01-04", "city")
+    townships = inputs.vector("01-04", "townships").sort_values("XZQDM").reset_index(drop=True)
+    inside = boundary_mask(city, grid)
+    zones = np.where(inside, rasterize(townships.assign(zone=np.arange(1, len(townships) + 1)), grid, value="zone", dtype="uint8"), 0)
+    zone_names = {i + 1: f"{r.XZQDM} {r.XZQMC}" for i, r in townships.iterrows()}
+    writer = LayerWriter(pub, topic, grid, city)
+
+    def masked(a: np.ndarray) -> np.ndarray:
+        return np.where(inside, a, 0).astype(np.uint8)
+
+    progress(0.12, "区位: travel time over the road network")
+    roads = inputs.vector("05-05")
+    speeds = v["roads"]["speed_kmh"]
+    grades = sorted(speeds, key=lambda g: speeds[g])  # slowest first: the fastest road burns last
+    code_of = {g: i + 1 for i, g in enumerate(grades)}
+    known = roads[roads["DLDJ"].isin(speeds)]
+    if len(known) < len(roads):
+        notes.append(f"{len(roads) - len(known)} road features have a grade without a configured speed: treated as off-road.")
+    known = known.assign(_order=known["DLDJ"].map(code_of)).sort_values("_order")
+    road_codes = rasterize_codes(known, "DLDJ", grid, code_of, all_touched=True)
+    speed = acc.speed_surface(road_codes, {c: float(speeds[g]) for g, c in code_of.items()}, float(v["roads"]["offroad_kmh"]))
+    hub_points = hubs(inputs, list(v["location"]["sources"]), v["location"], notes)
+    sources_rc = []
+    for name, pt in hub_points.items():
+        try:
+            sources_rc.append(grid.xy_to_rowcol(pt.x, pt.y))
+        except ValueError:
+            notes.append(f"hub {name} lies outside the evaluation grid and is ignored.")
+    minutes = acc.travel_time_minutes(speed, sources_rc, cell)
+    minutes = np.where(inside, minutes, np.nan).astype("float32")
+    location = masked(suit.location_grade(minutes, v["location"]["travel_time_breaks_min"]))
+
+    progress(0.30, "集中度 and 连片度")
+    conc_breaks = v["concentration"]["breaks_km2"]
+    concentration = masked(suit.patch_concentration_grade((urban_cap > 0) & (urban_cap <= v["urban"]["concentration_mask_max_capacity"]),
+                                                           grid.cell_area_km2, conc_breaks))
+    contiguity = masked(suit.patch_concentration_grade((agri_cap > 0) & (agri_cap <= v["agri"]["contiguity_mask_max_capacity"]),
+                                                       grid.cell_area_km2, conc_breaks))
+
+    progress(0.40, "农业生产适宜性 (incl. grazing) and 城镇建设适宜性")
+    dltb = inputs.vector("01-46a.dltb")
+    fvc = np.clip(warp_to_grid(inputs.raster_bytes("01-46a.fvc"), grid, "bilinear"), 0.0, 1.0)
+    grass = rasterize(dltb[dltb["DLBM"].isin(v["grazing"]["grass_dlbm_codes"])], grid, value=1, dtype="uint8").astype(bool)
+    crop_suit = masked(suit.agri_suitability(agri_cap, contiguity, eco, v["agri"]["suitability_table"], v["agri"]["excluded_eco_grades"]))
+    grazing = masked(suit.grazing_suitability(grass, fvc, slope, eco, cfg.params(suit.GrazingParams, "grazing")))
+    agri_suit = masked(suit.combine_agri_grazing(crop_suit, grazing))
+    urban_suit = masked(suit.urban_suitability(urban_cap, location, concentration, eco, slope, hazard,
+                                               cfg.params(suit.UrbanSuitabilityParams, "urban")))
+
+    progress(0.55, "承载规模: 以水定城 / 以水定人")
+    quota = inputs.table("04-07").dropna(subset=["total_quota_10k_m3"]).sort_values("year").iloc[-1]
+    quota_m3 = float(quota["total_quota_10k_m3"]) * 1e4
+    wd, sc = v["water_demand"], v["capacity_scale"]
+    per_capita_m3 = cs.per_capita_water_m3_per_year(wd["domestic_l_per_day"], wd["industry_share"])
+    water_pop = cs.water_bound_population(quota_m3, float(quota["domestic_industrial_share"]), per_capita_m3)
+    water_urban_km2 = cs.water_bound_urban_land_km2(water_pop, sc["per_capita_urban_land_m2"])
+    land_urban_km2 = float(np.isin(urban_suit, sc["land_bound_suitability_codes"]).sum() * grid.cell_area_km2)
+    urban_scale, urban_binding = cs.carrying_scale({k: {"water": water_urban_km2, "land": land_urban_km2}[k] for k in sc["constraint_order"]})
+    water_crop_ha = cs.water_bound_cropland_ha(quota_m3, float(quota["agri_share"]), sc["irrigation_quota_m3_per_ha"], sc["rainfed_ha"])
+    land_crop_ha = float(np.isin(crop_suit, sc["land_bound_suitability_codes"]).sum() * grid.cell_area_km2 * 100.0)
+    crop_scale, crop_binding = cs.carrying_scale({k: {"water": water_crop_ha, "land": land_crop_ha}[k] for k in sc["constraint_order"]})
+    groups = v["conflicts"]["dlbm_groups"]
+    urban_now = dltb[dltb["CZCSXM"].astype(str).isin(v["conflicts"]["urban_czcsxm"])]
+    urban_now_km2 = float(urban_now.geometry.area.sum() / 1e6)
+    population_now = None
+    if inputs.has("10-02"):
+        pop = inputs.table("10-02")
+        city_rows = pop[pop["XZQDM"].astype(str) == "152501"].sort_values("year")
+        if len(city_rows):
+            population_now = (int(city_rows.iloc[-1]["year"]), float(city_rows.iloc[-1]["resident_pop"]))
+    else:
+        notes.append("常住人口 (10-02) not delivered: the carrying scale is not compared with the present population.")
+    scale_rows = [
+        {"项目 item": "可承载城镇人口（以水定人）water-bound population", "值 value": round(water_pop), "单位 unit": "人",
+         "依据 basis": f"{quota_m3 / 1e4:,.0f} 万m³ × 生活工业占比 {float(quota['domestic_industrial_share']):.2f} ÷ {per_capita_m3:.1f} m³/人·a"},
+        {"项目 item": "水资源约束城镇建设用地（以水定城）water-bound urban land", "值 value": round(water_urban_km2, 2), "单位 unit": "km²",
+         "依据 basis": f"× 人均城镇建设用地 {sc['per_capita_urban_land_m2']} m² (GB 50137-2011 band {sc['per_capita_land_band_m2']})"},
+        {"项目 item": "土地约束城镇建设用地 land-bound urban land", "值 value": round(land_urban_km2, 2), "单位 unit": "km²",
+         "依据 basis": "城镇建设适宜区面积"},
+        {"项目 item": "城镇建设承载规模（短板）urban carrying scale", "值 value": round(urban_scale, 2), "单位 unit": "km²",
+         "依据 basis": f"min, binding: {urban_binding}"},
+        {"项目 item": "可承载耕地规模（以水定地）water-bound cropland", "值 value": round(water_crop_ha, 1), "单位 unit": "hm²",
+         "依据 basis": f"农业占比 {float(quota['agri_share']):.2f} × 用水总量 ÷ 综合灌溉定额 {sc['irrigation_quota_m3_per_ha']} m³/hm²"},
+        {"项目 item": "土地约束耕地（种植业适宜）land-bound cropland", "值 value": round(land_crop_ha, 1), "单位 unit": "hm²", "依据 basis": "种植业适宜区面积"},
+        {"项目 item": "耕地承载规模（短板）cropland carrying scale", "值 value": round(crop_scale, 1), "单位 unit": "hm²",
+         "依据 basis": f"min, binding: {crop_binding}"},
+        {"项目 item": "现状城镇用地 present urban land (三调 CZCSXM 201/202)", "值 value": round(urban_now_km2, 2), "单位 unit": "km²", "依据 basis": "01-46a.dltb"},
+    ]
+    if population_now:
+        scale_rows.append({"项目 item": f"现状常住人口 resident population {population_now[0]}", "值 value": round(population_now[1]),
+                           "单位 unit": "人", "依据 basis": "10-02"})
+    scale_table = pd.DataFrame(scale_rows)
+
+    progress(0.66, "现状用地冲突 conflicts with present land use")
+    masks = {name: rasterize(dltb[dltb["DLBM"].isin(codes)], grid, value=1, dtype="uint8") if len(dltb[dltb["DLBM"].isin(codes)])
+             else np.zeros(grid.shape, np.uint8) for name, codes in groups.items()}
+    masks["urban_land"] = rasterize(urban_now, grid, value=1, dtype="uint8") if len(urban_now) else np.zeros(grid.shape, np.uint8)
+    layers = {"eco_importance": eco, "agri_suitability": agri_suit, "urban_suitability": urban_suit, "hazard": hazard, **masks}
+    conflict_code = np.zeros(grid.shape, dtype=np.uint8)
+    rule_labels: dict[int, str] = {}
+    for i, (rule_id, rule) in enumerate(v["conflicts"]["rules"].items(), start=1):
+        hit = suit.conflict_mask(layers, rule["conditions"]) & inside & (conflict_code == 0)
+        conflict_code[hit] = i
+        rule_labels[i] = rule["label"]
+    shapes = [(shapely.geometry.shape(geom), int(val)) for geom, val in
+              rio_features.shapes(conflict_code, mask=conflict_code > 0, transform=grid.transform)]
+    conflicts = gpd.GeoDataFrame({"rule": [rule_labels[v_] for _, v_ in shapes], "code": [v_ for _, v_ in shapes]},
+                                 geometry=[g for g, _ in shapes], crs=grid.crs_epsg)
+    conflicts["area_m2"] = conflicts.geometry.area
+    conflict_table = (conflicts.groupby("rule", as_index=False).agg(patches=("code", "size"), area_km2=("area_m2", "sum"))
+                      .assign(area_km2=lambda d: d["area_km2"] / 1e6)) if len(conflicts) else pd.DataFrame(
+                          {"rule": list(rule_labels.values()), "patches": 0, "area_km2": 0.0})
+
+    progress(0.74, "area by class per township")
+    loc_labels = _int_keys(v["location"]["labels"])
+    frames = []
+    for layer_id, arr, labels in [("t03.agri_suitability", agri_suit, suit_labels), ("t03.grazing_suitability", grazing, suit_labels),
+                                  ("t03.urban_suitability", urban_suit, suit_labels), ("t03.location", location, loc_labels)]:
+        whole = area_by_class(arr, grid.cell_area_km2, None, labels).assign(zone="全市 whole city")
+        per = area_by_class(arr, grid.cell_area_km2, zones, labels)
+        per["zone"] = per["zone"].map(zone_names)
+        frames.append(pd.concat([whole, per], ignore_index=True).assign(layer=layer_id, layer_zh=topic.output(layer_id).name_zh))
+    area_table = pd.concat(frames, ignore_index=True)[["layer", "layer_zh", "zone", "class", "label", "cells", "area_km2", "share"]]
+
+    progress(0.80, "writing layers")
+    writer.raster("t03.travel_time", minutes, nodata=np.nan)
+    for layer_id, arr in [("t03.location", location), ("t03.agri_suitability", agri_suit), ("t03.grazing_suitability", grazing),
+                          ("t03.urban_suitability", urban_suit)]:
+        writer.raster(layer_id, arr, nodata=0)
+    writer.vector("t03.conflicts", conflicts)
+    writer.table("t03.carrying_scale", "carrying_scale", scale_table, "承载规模 carrying scale")
+    writer.table("t03.area_by_class", "area_by_class", area_table, "适宜性面积 area by class")
+    writer.table(None, "conflicts_by_rule", conflict_table, "现状用地冲突 conflicts by rule")
+
+    progress(0.86, "maps")
+    writer.class_map("t03.urban_suitability", urban_suit, suit_labels, suit_colours, thumbnail=True)
+    writer.class_map("t03.agri_suitability", agri_suit, suit_labels, suit_colours, thumbnail=True)
+    writer.class_map("t03.grazing_suitability", grazing, suit_labels, suit_colours)
+    writer.class_map("t03.location", location, loc_labels, {int(k): c for k, c in GRADE_COLOURS_5.items()})
+    writer.value_map("t03.travel_time", minutes, "min", cmap="viridis_r", thumbnail=True,
+                     subtitle="至最近枢纽（中心城区、口岸、火车站、机场）")
+    if len(rule_labels):
+        palette = ["#e41a1c", "#ff7f00", "#984ea3", "#a65628", "#f781bf", "#377eb8", "#4daf4a"]
+        writer.class_map("t03.conflicts", conflict_code, rule_labels, {i: palette[(i - 1) % len(palette)] for i in rule_labels})
+
+    progress(0.94, "report")
+    overall = area_table[area_table["zone"] == "全市 whole city"]
+
+    def block(layer_id: str) -> pd.DataFrame:
+        return overall[overall["layer"] == layer_id][["label", "area_km2", "share"]].rename(
+            columns={"label": "类别", "area_km2": "面积 km²", "share": "占比"})
+
+    figures = {
+        "区位枢纽 hubs": ", ".join(hub_points),
+        "可承载城镇人口（以水定人）": f"{water_pop:,.0f} 人",
+        "城镇建设承载规模": f"{urban_scale:,.2f} km² (binding: {urban_binding})",
+        "耕地承载规模": f"{crop_scale:,.1f} hm² (binding: {crop_binding})",
+        "现状城镇用地": f"{urban_now_km2:,.2f} km²",
+        "冲突图斑 conflict patches": f"{len(conflicts)}",
+    }
+    sections = [
+        Section("1 区位与集中度 Location and concentration",
+                ["通行时间按道路等级设计速度（JTG B01）和步行速度计算，取至最近枢纽的最短时间。"],
+                tables=[("区位优势度", block("t03.location"))],
+                figures=[f for f in writer.figures if any(s in f[1] for s in ("travel_time", "location"))]),
+        Section("2 适宜性 Suitability",
+                ["农业生产适宜性含种植业与牧业，取两者较优；生态保护极重要区内不评为适宜。城镇建设适宜性由城镇承载等级经区位、集中度修正，"
+                 "并排除生态保护极重要区、坡度 > 25° 和地质灾害极高危险区。"],
+                tables=[("农业生产适宜性（含牧业）", block("t03.agri_suitability")), ("牧业适宜性", block("t03.grazing_suitability")),
+                        ("城镇建设适宜性", block("t03.urban_suitability")),
+                        ("分乡镇面积 by township", area_table[(area_table["zone"] != "全市 whole city") & area_table["layer"].isin(
+                            ["t03.agri_suitability", "t03.urban_suitability"])])],
+                figures=[f for f in writer.figures if "suitability" in f[1]]),
+        Section("3 承载规模 Carrying scale (water first)", ["按水资源优先、取各约束最小值（短板原理）。"], tables=[("承载规模", scale_table)]),
+        Section("4 现状用地冲突 Conflicts with present land use", [], tables=[("冲突类型", conflict_table)],
+                figures=[f for f in writer.figures if "conflicts" in f[1]]),
+    ]
+    summary = {"承载规模 carrying scale": records(scale_table),
+               "适宜性面积 (km²)": records(overall[overall["layer"].isin(["t03.agri_suitability", "t03.urban_suitability"])])}
+    progress(0.98, "publishing")
+    return finish(storage, catalog, topic, writer, cfg, inputs.sources(catalog), sections, figures, notes, summary)
