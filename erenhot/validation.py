@@ -204,7 +204,8 @@ def run_suite(frame: pd.DataFrame, suite_dict: dict[str, Any], *, label: str) ->
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    for name in ("great_expectations", "great_expectations.data_context.types.base"):
+        logging.getLogger(name).setLevel(logging.WARNING)  # "Created temporary directory … docs site" at INFO
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
     declared = len(suite_dict.get("expectations", []))

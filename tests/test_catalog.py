@@ -168,14 +168,14 @@ def test_deliveries_match_docs(cat: Catalog) -> None:
 T02_REQUIRED = ["01-03", "01-04", "01-46a.dltb", "01-46a.fvc", "01-27", "01-28", "04-07", "04-13", "17-01", "17-02"]
 T02_OPTIONAL = ["01-46a.npp", "01-16", "12-01"]
 T02_OUTPUTS = [
-    "t02.slope", "t02.relief", "t02.land_agri", "t02.land_urban", "t02.water", "t02.accumulated_temp",
+    "t02.slope", "t02.relief", "t02.land_agri", "t02.land_urban", "t02.water_agri", "t02.water_urban", "t02.accumulated_temp",
     "t02.climate_agri", "t02.thi_comfort", "t02.hazard", "t02.wind_erosion_service",
     "t02.biodiversity_service", "t02.service_importance", "t02.desertification_fragility",
     "t02.soil_erosion_fragility", "t02.eco_importance", "t02.agri_capacity", "t02.urban_capacity",
-    "t02.limiting_factor", "t02.area_by_grade", "t02.report",
+    "t02.agri_limiting_factor", "t02.urban_limiting_factor", "t02.area_by_grade", "t02.report",
 ]
 T03_REQUIRED_LAYERS = ["t02.eco_importance", "t02.agri_capacity", "t02.urban_capacity", "t02.land_urban", "t02.hazard", "t02.slope"]
-T03_REQUIRED_DATASETS = ["01-04", "01-46a.dltb", "04-07", "05-05", "22-01"]
+T03_REQUIRED_DATASETS = ["01-04", "01-46a.dltb", "01-46a.fvc", "04-07", "05-05", "22-01"]
 T03_OPTIONAL = ["21-01", "02-06", "04-04", "10-02"]
 T03_OUTPUTS = [
     "t03.travel_time", "t03.location", "t03.agri_suitability", "t03.grazing_suitability",

@@ -246,6 +246,15 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
                                                cfg.params(eco.SoilErosionParams, "ecology.soil_erosion"))
     g_desert, g_soil = masked_grade(g_desert), masked_grade(g_soil)
     eco_importance = masked_grade(eco.eco_importance(service_importance, g_desert, g_soil))
+    n_inside = max(int(inside.sum()), 1)
+    share_extreme = float((eco_importance == 1).sum()) / n_inside
+    if share_extreme > 0.5:
+        notes.append(
+            f"生态保护极重要区 covers {share_extreme:.0%} of the city; 土地沙化 极脆弱 alone covers "
+            f"{float((g_desert == 1).sum()) / n_inside:.0%} (I = {aridity:.2f}, W = {wind_days:.0f} d/a). The final breaks "
+            f"{list(de['final_breaks'])} (equal thirds, [S5]) versus the red-line guide's {list(de['final_breaks_alternative'])} "
+            "[L] and the wind threshold decide this share: check them against the official tables "
+            "(config ecology.desertification.*).")
 
     progress(0.74, "integrated 承载等级 and limiting factors")
     agri_cap = masked_grade(integ.agri_capacity(land_agri, water_agri, climate_agri, cfg.params(integ.AgriIntegrationParams, "agri.integration")))
@@ -301,7 +310,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     writer.class_map("t02.agri_limiting_factor", agri_limit, agri_limit_labels, LIMIT_COLOURS)
     writer.class_map("t02.urban_limiting_factor", urban_limit, urban_limit_labels, LIMIT_COLOURS)
     writer.value_map("t02.accumulated_temp", at, "°C·d", cmap="YlOrRd")
-    writer.value_map("t02.wind_erosion_service", wind_service, "t·hm⁻²·a⁻¹", cmap="YlGn")
+    writer.value_map("t02.wind_erosion_service", wind_service, "t/(hm²·a)", cmap="YlGn")
     writer.value_map("t02.slope", slope, "°", cmap="magma_r")
 
     progress(0.94, "report")
@@ -322,7 +331,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
 
     def block(layer_id: str) -> pd.DataFrame:
         return overall[overall["layer"] == layer_id][["label", "area_km2", "share"]].rename(
-            columns={"label": "等级", "area_km2": "面积 km²", "share": "占比"})
+            columns={"label": "等级", "area_km2": "面积 km²", "share": "占比"}).reset_index(drop=True)
 
     sections = [
         Section("1 评价范围与数据 Scope and data",
@@ -344,7 +353,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
                 tables=[("农业生产承载等级", block("t02.agri_capacity")), ("城镇建设承载等级", block("t02.urban_capacity")),
                         ("农业生产限制性要素", block("t02.agri_limiting_factor")), ("城镇建设限制性要素", block("t02.urban_limiting_factor")),
                         ("分乡镇面积 by township", area_table[area_table["layer"].isin(["t02.eco_importance", "t02.agri_capacity", "t02.urban_capacity"])
-                                                           & (area_table["zone"] != "全市 whole city")])],
+                                                           & (area_table["zone"] != "全市 whole city")].reset_index(drop=True))],
                 figures=[f for f in writer.figures if any(s in f[1] for s in ("capacity", "limiting"))]),
     ]
     summary = {"承载等级面积 (km²)": records(overall[overall["layer"].isin(["t02.eco_importance", "t02.agri_capacity", "t02.urban_capacity"])])}

@@ -256,7 +256,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
 
     def block(layer_id: str) -> pd.DataFrame:
         return overall[overall["layer"] == layer_id][["label", "area_km2", "share"]].rename(
-            columns={"label": "类别", "area_km2": "面积 km²", "share": "占比"})
+            columns={"label": "类别", "area_km2": "面积 km²", "share": "占比"}).reset_index(drop=True)
 
     figures = {
         "区位枢纽 hubs": ", ".join(hub_points),
@@ -277,7 +277,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
                 tables=[("农业生产适宜性（含牧业）", block("t03.agri_suitability")), ("牧业适宜性", block("t03.grazing_suitability")),
                         ("城镇建设适宜性", block("t03.urban_suitability")),
                         ("分乡镇面积 by township", area_table[(area_table["zone"] != "全市 whole city") & area_table["layer"].isin(
-                            ["t03.agri_suitability", "t03.urban_suitability"])])],
+                            ["t03.agri_suitability", "t03.urban_suitability"])].reset_index(drop=True))],
                 figures=[f for f in writer.figures if "suitability" in f[1]]),
         Section("3 承载规模 Carrying scale (water first)", ["按水资源优先、取各约束最小值（短板原理）。"], tables=[("承载规模", scale_table)]),
         Section("4 现状用地冲突 Conflicts with present land use", [], tables=[("冲突类型", conflict_table)],

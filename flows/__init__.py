@@ -1,0 +1,1 @@
+"""Prefect flows: one module per implemented research topic, the whole-plan flow, and the CLI."""

@@ -1,0 +1,223 @@
+"""``erenhot`` — the data engineers' command line.
+
+Commands: ``catalog``, ``graph``, ``sample-kit``, ``ingest``, ``validate``, ``run``, ``status``.
+Every command reads and writes the storage root ``ERENHOT_STORAGE_URL`` (default ``./data``).
+Prefect is imported only by the commands that run flows, so ``catalog`` and ``status`` are quick.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from erenhot import settings
+from erenhot.catalog import load_catalog
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="二连浩特市国土空间总体规划 data pipelines: deliveries, checks, research topics.")
+console = Console()
+
+
+def _storage():
+    from erenhot.storage import Storage
+    return Storage(settings.storage_url())
+
+
+@app.command()
+def catalog(as_json: Annotated[bool, typer.Option("--json", help="print the catalog as JSON")] = False) -> None:
+    """Print the plan's catalog: departments, datasets (资料) and research topics (研究课题)."""
+    cat = load_catalog()
+    if as_json:
+        typer.echo(json.dumps(cat.to_json(), ensure_ascii=False, indent=2))
+        return
+    t = Table(title="部门 Departments")
+    for c in ("seq", "部门", "department", "datasets"):
+        t.add_column(c)
+    for d in cat.departments:
+        t.add_row(str(d.seq), d.name_zh, d.name_en, str(sum(1 for x in cat.datasets if x.department_seq == d.seq)))
+    console.print(t)
+    t = Table(title=f"资料 Datasets ({len(cat.numbered_items())} numbered seed items + {len(cat.datasets) - len(cat.numbered_items())} added)")
+    for c in ("id", "部门", "名称", "kind", "formats", "used by"):
+        t.add_column(c, overflow="fold")
+    for x in cat.datasets:
+        name = x.name_zh if len(x.name_zh) <= 40 else x.name_zh[:39] + "…"
+        t.add_row(x.id, cat.department(x.department_seq).short_zh, name, x.kind, ",".join(x.formats),
+                  ",".join(f"T{u:02d}" for u in cat.consumers_of_dataset(x.id)))
+    console.print(t)
+    t = Table(title="研究课题 Research topics")
+    for c in ("seq", "课题", "topic", "lead", "inputs", "outputs", "implemented"):
+        t.add_column(c, overflow="fold")
+    for tp in cat.topics:
+        t.add_row(f"T{tp.seq:02d}", tp.short_zh, tp.name_en, cat.department(tp.lead_department_seq).short_zh,
+                  str(len(tp.inputs)), str(len(tp.outputs)), "yes" if tp.implemented else "")
+    console.print(t)
+
+
+@app.command()
+def graph() -> None:
+    """Print the topic graph (which topic's layers feed which) as Mermaid."""
+    typer.echo(load_catalog().to_mermaid())
+
+
+@app.command("sample-kit")
+def sample_kit(
+    out_dir: Annotated[Path, typer.Argument(help="folder to write the kit into")],
+    real_data: Annotated[Optional[Path], typer.Option("--real-data", help="folder of real Erenhot data (shared/data/real)")] = None,
+    cell_size: Annotated[float, typer.Option(help="raster cell size of generated rasters, m")] = 30.0,
+    parcels: Annotated[int, typer.Option(help="number of generated 三调 parcels")] = 3000,
+) -> None:
+    """Write one delivery file set per dataset that topics 2 and 3 compute on (deterministic)."""
+    from erenhot.samplekit import make_sample_kit
+    kit = make_sample_kit(out_dir, real_data=real_data, raster_cell_m=cell_size, n_parcels=parcels)
+    for ds_id, entry in sorted(kit.datasets.items()):
+        console.print(f"{ds_id:14s} {'synthetic' if entry['synthetic'] else 'real':9s} {', '.join(entry['files'])}")
+    console.print(f"kit written to {Path(out_dir).resolve()}")
+
+
+@app.command()
+def ingest(
+    department: Annotated[str, typer.Argument(help="department: seq (1-22), slug or short Chinese name")],
+    dataset: Annotated[str, typer.Argument(help="catalog dataset id, e.g. 01-46a.dltb")],
+    files: Annotated[list[Path], typer.Argument(help="delivered files or folders")],
+    by: Annotated[Optional[str], typer.Option(help="who delivers (default: the department and the OS user)")] = None,
+) -> None:
+    """Store a delivery in the landing zone (immutable, checksummed) and emit its event."""
+    from erenhot.landing import DeliveryError, ingest as do_ingest
+    from tasks import events
+
+    storage = _storage()
+    cat = load_catalog()
+    try:
+        result = do_ingest(storage, cat, department, dataset, files, delivered_by=by)
+    except DeliveryError as exc:
+        console.print(f"[red]refused:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    d = result.delivery
+    if not result.created:
+        console.print(f"{d.dataset_id}: identical bytes already delivered as {d.version}; nothing new")
+        return
+    ds = cat.dataset(d.dataset_id)
+    how = events.emit(storage, "erenhot.dataset.delivered", events.dataset_resource(ds.id, ds.name_zh, d.department_seq, d.version),
+                      {"files": [f.name for f in d.files], "delivery_hash": d.delivery_hash})
+    console.print(f"{d.dataset_id} {ds.name_zh}: delivered {len(d.files)} file(s) as {d.version} "
+                  f"→ {storage.uri(d.prefix)} (event {how})")
+
+
+@app.command()
+def validate(
+    datasets: Annotated[Optional[list[str]], typer.Argument(help="dataset ids (default: every delivered dataset)")] = None,
+    force: Annotated[bool, typer.Option(help="run the suites again on already checked deliveries")] = False,
+) -> None:
+    """Run the GX suites on the newest delivery of each dataset (without a Prefect flow)."""
+    from erenhot.acceptance import accept_delivery
+    from erenhot.landing import latest_delivery
+
+    storage = _storage()
+    cat = load_catalog()
+    ids = datasets or [d.id for d in cat.datasets if latest_delivery(storage, d.id) is not None]
+    ids = sorted(ids, key=lambda i: (i != "01-04", i))
+    bad = 0
+    for i in ids:
+        d = latest_delivery(storage, i)
+        if d is None:
+            console.print(f"{i}: nothing delivered")
+            continue
+        rep = accept_delivery(storage, cat, d, force=force)
+        console.print(f"{i} {d.version}: {rep['state']} — {rep['summary']}")
+        for line in rep["failures"]:
+            console.print(f"  [red]✘[/red] {line}")
+        bad += rep["state"] == "failed"
+    raise typer.Exit(1 if bad else 0)
+
+
+@app.command()
+def run(
+    kit: Annotated[Optional[Path], typer.Option(help="a sample-kit folder to ingest from (default: a fresh sample kit)")] = None,
+    real_data: Annotated[Optional[Path], typer.Option("--real-data", help="with no --kit: build the kit from this real-data folder")] = None,
+    cell_size: Annotated[Optional[float], typer.Option(help="analysis grid cell size, m (default from the T02 config: 30)")] = None,
+    revalidate: Annotated[bool, typer.Option(help="run the GX suites again on already checked deliveries")] = False,
+) -> None:
+    """Run the whole plan that exists: ingest what the landing zone lacks, validate, topics in graph order."""
+    from erenhot.landing import latest_delivery
+    from erenhot.samplekit import KIT_DATASETS, make_sample_kit
+
+    storage = _storage()
+    tmp: str | None = None
+    kit_dir = kit
+    if kit_dir is None and any(latest_delivery(storage, i) is None for i in KIT_DATASETS):
+        tmp = tempfile.mkdtemp(prefix="erenhot-kit-")
+        console.print("generating a sample kit" + (f" from the real data in {real_data}" if real_data else "") + " …")
+        make_sample_kit(tmp, real_data=real_data, raster_cell_m=min(cell_size or 30.0, 100.0))
+        kit_dir = Path(tmp)
+    overrides = {"t02": {"grid.cell_size_m": cell_size}} if cell_size else {}
+    from flows.plan import plan
+
+    ok = True
+    try:
+        plan(kit_dir=str(kit_dir) if kit_dir else None, storage_url=storage.url, config_overrides=overrides,
+             revalidate=revalidate)
+    except Exception as exc:  # the flow already logged the details; summarise below
+        console.print(f"[red]the plan run failed:[/red] {exc}")
+        ok = False
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+    _print_status(storage, products_only=True)
+    raise typer.Exit(0 if ok else 1)
+
+
+def _print_status(storage, products_only: bool = False) -> None:
+    from erenhot.status import plan_status
+
+    st = plan_status(storage, load_catalog())
+    if not products_only:
+        t = Table(title=f"资料 Datasets in {st['storage']}")
+        for c in ("id", "名称", "state", "version", "problem"):
+            t.add_column(c, overflow="fold")
+        for d in st["datasets"]:
+            if d["state"] == "missing":
+                continue
+            t.add_row(d["id"], d["name_zh"][:30], d["state"], d["version"] or "", "\n".join(d["failures"][:5]))
+        console.print(t)
+        missing = sum(1 for d in st["datasets"] if d["state"] == "missing")
+        console.print(f"{missing} catalog datasets have no delivery yet (erenhot status --json lists them)")
+    console.print("[bold]研究课题 Topics and where their products are[/bold]")
+    for tp in st["topics"]:
+        if not tp["implemented"]:
+            if not products_only:
+                console.print(f"T{tp['seq']:02d} {tp['name_zh']}: not implemented yet", soft_wrap=True)
+            continue
+        console.print(f"T{tp['seq']:02d} {tp['name_zh']}: [bold]{tp['state']}[/bold]"
+                      + (f" — {tp['message']}" if tp.get("message") else ""), soft_wrap=True)
+        if tp.get("report"):
+            console.print(f"    report  {tp['report']}", soft_wrap=True)
+        for o in tp["outputs"]:
+            console.print(f"    {o['id']:28s} {o['uri']}", soft_wrap=True)
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json", help="print the status as JSON")] = False) -> None:
+    """Datasets (delivered / validated / failed / missing) and topics (done / failed / waiting / not-run)."""
+    from erenhot.status import plan_status
+
+    storage = _storage()
+    if as_json:
+        typer.echo(json.dumps(plan_status(storage, load_catalog()), ensure_ascii=False, indent=2))
+        return
+    _print_status(storage)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

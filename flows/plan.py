@@ -1,0 +1,93 @@
+"""The whole plan: land a kit's deliveries, validate every delivery, run the topics in graph order."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from prefect import flow
+from prefect.artifacts import create_table_artifact
+from prefect.logging import get_run_logger
+
+from erenhot import settings
+from erenhot.catalog import load_catalog
+from erenhot.landing import latest_delivery
+from erenhot.storage import Storage
+from flows.t02_carrying_capacity import t02_carrying_capacity
+from flows.t03_suitability import t03_suitability
+from flows.topic_flow import PLAN_TZ
+from tasks.deliveries import flush_event_outbox, ingest_delivery, validate_delivery
+
+TOPIC_FLOWS = {2: t02_carrying_capacity, 3: t03_suitability}
+BOUNDARY_DATASET = "01-04"
+
+
+def plan_run_name() -> str:
+    return f"国土空间总体规划 全流程 · {datetime.now(PLAN_TZ):%Y-%m-%d}"
+
+
+@flow(name="erenhot-plan", flow_run_name=plan_run_name,
+      description="二连浩特市国土空间总体规划: deliveries → GX validation → research topics in graph order")
+def plan(kit_dir: str | None = None, storage_url: str | None = None,
+         config_overrides: dict[str, dict[str, Any]] | None = None, revalidate: bool = False) -> dict[str, Any]:
+    """Run the plan that exists.
+
+    Args:
+        kit_dir: a folder written by ``erenhot sample-kit`` (``kit.json`` + one folder per dataset);
+            its datasets are ingested where the landing zone has no delivery yet.
+        storage_url: storage root (default ``ERENHOT_STORAGE_URL`` or ``./data``).
+        config_overrides: per topic code, dotted config paths → values (``{"t02": {"grid.cell_size_m": 300}}``).
+        revalidate: run the suites again even on deliveries that already have a report.
+
+    Returns:
+        ``{"datasets": {id: state}, "topics": {code: {"state", ...}}}``.
+    """
+    logger = get_run_logger()
+    url = storage_url or settings.storage_url()
+    storage = Storage(url)
+    catalog = load_catalog()
+    flush_event_outbox(url)
+    if kit_dir:
+        kit = json.loads((Path(kit_dir) / "kit.json").read_text("utf-8"))
+        futures = []
+        for dataset_id, entry in sorted(kit["datasets"].items()):
+            if latest_delivery(storage, dataset_id) is None:
+                paths = [str(Path(kit_dir) / dataset_id / name) for name in entry["files"]]
+                by = "sample kit (synthetic)" if entry.get("synthetic") else "sample kit (real public data)"
+                futures.append(ingest_delivery.submit(url, str(entry["department_seq"]), dataset_id, paths, by))
+        for f in futures:
+            f.result()
+    delivered = [d.id for d in catalog.datasets if latest_delivery(storage, d.id) is not None]
+    states: dict[str, str] = {}
+    # the city boundary first: every other layer is checked against it
+    order = sorted(delivered, key=lambda i: (i != BOUNDARY_DATASET, i))
+    if BOUNDARY_DATASET in order:
+        states[BOUNDARY_DATASET] = validate_delivery(url, BOUNDARY_DATASET, revalidate)["state"]
+    futures = {i: validate_delivery.submit(url, i, revalidate) for i in order if i != BOUNDARY_DATASET}
+    for i, f in futures.items():
+        states[i] = f.result()["state"]
+    create_table_artifact(
+        table=[{"dataset": i, "名称": catalog.dataset(i).name_zh, "department": catalog.department(catalog.dataset(i).department_seq).short_zh,
+                "state": s, "version": latest_delivery(storage, i).version} for i, s in sorted(states.items())],
+        key="plan-deliveries", description="newest delivery of every delivered dataset and its validation state")
+    topics: dict[str, Any] = {}
+    failed: list[str] = []
+    for seq in catalog.topic_order():
+        if seq not in TOPIC_FLOWS:
+            continue
+        topic = catalog.topic(seq)
+        state = TOPIC_FLOWS[seq](storage_url=url, config_overrides=(config_overrides or {}).get(topic.code),
+                                 return_state=True)
+        if state.is_completed():
+            topics[topic.code] = {"state": "done", **state.result()}
+        else:
+            failed.append(topic.code)
+            topics[topic.code] = {"state": "failed", "message": str(state.message or "")}
+            logger.error("T%02d %s failed: %s", seq, topic.name_zh, state.message)
+    summary = {"datasets": states, "topics": topics}
+    if failed:
+        raise RuntimeError(f"topic(s) failed: {', '.join(failed)}; see `erenhot status` for the reasons")
+    return summary
+

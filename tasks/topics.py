@@ -1,0 +1,120 @@
+"""Tasks of a research-topic flow: wait for inputs, evaluate, publish artifacts and events."""
+
+from __future__ import annotations
+
+import base64
+import time
+from typing import Any
+
+from prefect import task
+from prefect.artifacts import (
+    create_link_artifact,
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
+from prefect.logging import get_run_logger
+
+from erenhot.catalog import load_catalog
+from erenhot.products import record_run
+from erenhot.readiness import InputsMissing, check_readiness, missing_message
+from erenhot.storage import Storage
+from erenhot.topics import run_topic
+from tasks import events
+from tasks.deliveries import artifact_key
+
+
+@task(name="wait-for-inputs", task_run_name="wait for T{topic_seq:02d} inputs")
+def wait_for_inputs(storage_url: str, topic_seq: int, wait_seconds: float = 0.0, poll_seconds: float = 10.0) -> dict[str, Any]:
+    """Resolve the topic's catalog inputs; wait up to ``wait_seconds`` for missing required ones.
+
+    Publishes the readiness table (present / validated / missing per input). Optional inputs that
+    are missing are logged and the topic degrades.
+
+    Raises:
+        InputsMissing: a required input is still missing after the wait (the message names the
+            department, the seed item and the dataset).
+    """
+    logger = get_run_logger()
+    storage = Storage(storage_url)
+    catalog = load_catalog()
+    topic = catalog.topic(topic_seq)
+    deadline = time.monotonic() + max(0.0, wait_seconds)
+    while True:
+        readiness = check_readiness(storage, catalog, topic)
+        if not readiness.missing_required or time.monotonic() >= deadline:
+            break
+        logger.info("waiting for %s", ", ".join(r["input"] for r in readiness.missing_required))
+        time.sleep(min(poll_seconds, max(0.1, deadline - time.monotonic())))
+    rows = [{"input": r["input"], "名称": r["name_zh"], "kind": r["kind"], "required": "必需" if r["required"] else "可选",
+             "source": f"{r['department_seq']} {r['department']}" + (f" · 第{r['seed_item']}项" if r["seed_item"] else ""),
+             "state": r["state"], "version": r["version"], "note": r["note"]} for r in readiness.rows]
+    create_table_artifact(table=rows, key=artifact_key("readiness", topic.code),
+                          description=f"T{topic.seq:02d} {topic.name_zh}: inputs present / validated / missing")
+    for r in readiness.missing_optional:
+        logger.warning("optional input %s %s is %s: the topic degrades without it", r["input"], r["name_zh"], r["state"])
+    if readiness.missing_required:
+        message = missing_message(catalog, topic, readiness)
+        record_run(storage, topic.code, "failed", message)
+        raise InputsMissing(message)
+    return readiness.to_dict()
+
+
+@task(name="evaluate-topic", task_run_name="evaluate {topic_code}")
+def evaluate_topic(storage_url: str, topic_code: str, readiness: dict[str, Any],
+                   config_overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run the topic's evaluation in the library and publish its products; reports progress."""
+    logger = get_run_logger()
+    storage = Storage(storage_url)
+    progress_id = create_progress_artifact(progress=0.0, key=artifact_key("progress", topic_code),
+                                           description=f"{topic_code} evaluation progress")
+
+    def progress(fraction: float, step: str) -> None:
+        update_progress_artifact(progress_id, progress=round(100.0 * fraction, 1), description=step)
+        logger.info("%3.0f%% %s", 100.0 * fraction, step)
+
+    try:
+        result = run_topic(storage, load_catalog(), topic_code, readiness, config_overrides or {}, progress=progress)
+    except Exception as exc:
+        record_run(storage, topic_code, "failed", f"{type(exc).__name__}: {exc}")
+        raise
+    update_progress_artifact(progress_id, progress=100.0, description="done" if not result["skipped"] else "unchanged: skipped")
+    return result
+
+
+@task(name="publish-artifacts", task_run_name="publish {result[topic]} artifacts")
+def publish_artifacts(storage_url: str, result: dict[str, Any]) -> None:
+    """Artifacts for topic leads (layers table, figures, maps inline, report link) and layer events."""
+    storage = Storage(storage_url)
+    catalog = load_catalog()
+    topic = catalog.topic(result["topic"])
+    code = topic.code
+    create_table_artifact(
+        table=[{"layer": o["id"], "名称": o["title"], "kind": o["kind"], "version": result["run_key"], "uri": o["uri"]}
+               for o in result["outputs"]],
+        key=artifact_key("layers", code), description=f"T{topic.seq:02d} {topic.name_zh}: published layers")
+    for title, rows in result.get("summary_tables", {}).items():
+        create_table_artifact(table=rows, key=artifact_key("table", code, str(len(title))),
+                              description=f"T{topic.seq:02d} {title}")
+    lines = [f"## T{topic.seq:02d} {topic.name_zh} · {topic.name_en}", "",
+             f"run key `{result['run_key']}`" + (" — unchanged inputs, configuration and code: skipped" if result["skipped"] else ""), ""]
+    for name, value in result.get("figures", {}).items():
+        lines.append(f"- **{name}**: {value}")
+    lines.append("")
+    for thumb in result.get("thumbnails", []):
+        b64 = base64.b64encode(storage.read_bytes(thumb["path"])).decode("ascii")
+        lines += [f"**{thumb['title']}**", "", f"![{thumb['title']}](data:image/png;base64,{b64})", ""]
+    for note in result.get("notes", []):
+        lines.append(f"> {note}")
+    create_markdown_artifact(markdown="\n".join(lines), key=artifact_key("summary", code),
+                             description=f"T{topic.seq:02d} {topic.name_zh}: figures and maps")
+    if result.get("report"):
+        create_link_artifact(link=result["report"]["html"], link_text=f"{topic.name_zh} 研究报告 (HTML)",
+                             key=artifact_key("report", code), description="the topic report")
+    if not result["skipped"]:
+        for o in result["outputs"]:
+            events.emit(storage, "erenhot.layer.published",
+                        events.layer_resource(o["id"], o["title"], topic.seq, result["run_key"]),
+                        {"uri": o["uri"], "sha256": o["sha256"]})
+    record_run(storage, code, "done", "skipped: unchanged" if result["skipped"] else "published", run_key=result["run_key"])

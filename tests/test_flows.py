@@ -1,0 +1,89 @@
+"""The plan and topic flows on a real (temporary) Prefect server, once per test run."""
+
+from __future__ import annotations
+
+import pytest
+
+from erenhot.catalog import load_catalog
+from erenhot.landing import ingest
+from erenhot.status import plan_status
+from erenhot.storage import Storage
+from kit_helpers import bad_dltb_zip, ingest_kit, small_kit
+
+pytestmark = pytest.mark.flow
+FAST = {"t02": {"grid.cell_size_m": 1000}}
+
+
+@pytest.fixture(scope="module")
+def planned(prefect_server, tmp_path_factory):
+    from flows.plan import plan
+
+    root = tmp_path_factory.mktemp("plan")
+    kit = small_kit(root / "kit")
+    url = str(root / "store")
+    summary = plan(kit_dir=str(root / "kit"), storage_url=url, config_overrides=FAST)
+    return root, kit, url, summary
+
+
+def _topics(url):
+    return {t["code"]: t for t in plan_status(Storage(url), load_catalog())["topics"]}
+
+
+def test_plan_runs_topics_2_and_3_to_done_with_layers_tables_maps_and_report(planned):
+    _, _, url, summary = planned
+    assert summary["topics"]["t02"]["state"] == "done" and summary["topics"]["t03"]["state"] == "done"
+    topics = _topics(url)
+    storage = Storage(url)
+    for code in ("t02", "t03"):
+        assert topics[code]["state"] == "done"
+        ids = {o["id"] for o in topics[code]["outputs"]}
+        assert ids == {o.id for o in load_catalog().topic(code).outputs} - ({"t02.biodiversity_service"} - ids)
+        manifest = storage.read_json(f"products/{code}/{topics[code]['run_key']}/manifest.json")
+        names = [f["name"] for f in manifest["files"]]
+        assert "report.html" in names and "report.md" in names
+        assert any(n.startswith("maps/") and n.endswith(".png") for n in names)
+        assert any(n.startswith("tables/") and n.endswith(".csv") for n in names)
+    # topic 3 read topic 2's published layers, with their versions
+    t03 = storage.read_json(f"products/t03/{topics['t03']['run_key']}/manifest.json")
+    assert {r["id"] for r in t03["inputs"] if r["state"] == "published"} >= {"t02.eco_importance", "t02.urban_capacity"}
+
+
+def test_rerun_with_nothing_new_is_skipped_by_run_key(planned):
+    from flows.t02_carrying_capacity import t02_carrying_capacity
+
+    _, _, url, summary = planned
+    again = t02_carrying_capacity(storage_url=url, config_overrides=FAST["t02"])
+    assert again["skipped"] is True and again["run_key"] == summary["topics"]["t02"]["run_key"]
+    changed = t02_carrying_capacity(storage_url=url, config_overrides={"grid.cell_size_m": 1500})
+    assert changed["skipped"] is False and changed["run_key"] != again["run_key"]
+
+
+def test_bad_delivery_is_quarantined_while_the_good_data_still_flows(planned, tmp_path):
+    from flows.plan import plan
+
+    root, _, url, _ = planned
+    storage = Storage(url)
+    bad = bad_dltb_zip(root / "kit", tmp_path)
+    ingest(storage, load_catalog(), "自然资源局", "01-46a.dltb", [bad])
+    summary = plan(storage_url=url, config_overrides=FAST)
+    assert summary["datasets"]["01-46a.dltb"] == "failed"
+    st = plan_status(storage, load_catalog())
+    dltb = next(d for d in st["datasets"] if d["id"] == "01-46a.dltb")
+    assert dltb["state"] == "failed" and dltb["validated_version"] and dltb["validated_version"] != dltb["version"]
+    assert any("DLTB.zip" in f and "DLBM" in f for f in dltb["failures"])
+    assert storage.exists(f"quarantine/01-46a.dltb/{dltb['version']}.json")
+    assert {t["code"]: t["state"] for t in st["topics"] if t["implemented"]} == {"t02": "done", "t03": "done"}
+
+
+def test_missing_required_dataset_fails_the_topic_naming_department_item_and_dataset(prefect_server, tmp_path):
+    from flows.t02_carrying_capacity import t02_carrying_capacity
+
+    kit = small_kit(tmp_path / "kit")
+    storage = Storage(str(tmp_path / "store"))
+    ingest_kit(storage, kit, skip=("01-03",))
+    state = t02_carrying_capacity(storage_url=storage.url, wait_seconds=0, return_state=True)
+    assert state.is_failed()
+    message = str(state.message) + str(state.result(raise_on_failure=False))
+    assert "01-03" in message and "department 1" in message and "seed item 3" in message
+    topics = _topics(storage.url)
+    assert topics["t02"]["state"] == "failed" and "01-03" in topics["t02"]["message"]
