@@ -1,6 +1,6 @@
 """``erenhot`` — the data engineers' command line.
 
-Commands: ``catalog``, ``graph``, ``sample-kit``, ``ingest``, ``validate``, ``run``, ``status``.
+Commands: ``catalog``, ``graph``, ``sample-kit``, ``ingest``, ``validate``, ``run``, ``status``, ``deployments``.
 Every command reads and writes the storage root ``ERENHOT_STORAGE_URL`` (default ``./data``).
 Prefect is imported only by the commands that run flows, so ``catalog`` and ``status`` are quick.
 """
@@ -213,6 +213,19 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="print the statu
         typer.echo(json.dumps(plan_status(storage, load_catalog()), ensure_ascii=False, indent=2))
         return
     _print_status(storage)
+
+
+@app.command()
+def deployments(write: Annotated[bool, typer.Option(help="write prefect.yaml instead of printing it")] = False) -> None:
+    """Print (or --write) prefect.yaml, derived from the catalog."""
+    from flows.deployments import render_text
+
+    text = render_text(load_catalog())
+    if write:
+        Path("prefect.yaml").write_text(text, encoding="utf-8")
+        console.print("prefect.yaml written")
+    else:
+        typer.echo(text)
 
 
 def main() -> None:  # pragma: no cover - console entry

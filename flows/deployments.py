@@ -1,0 +1,87 @@
+"""``prefect.yaml`` derived from the catalog: one deployment per implemented topic plus the plan.
+
+Each topic deployment is triggered when a dataset it consumes is validated
+(``erenhot.dataset.validated``) or an upstream layer it consumes is published
+(``erenhot.layer.published``); the plan runs nightly at 02:30 Asia/Shanghai. The committed
+``prefect.yaml`` must equal :func:`render_prefect_yaml` (a test checks it; ``erenhot deployments
+--write`` regenerates it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from erenhot.catalog import Catalog
+from flows.plan import TOPIC_FLOWS
+
+WORK_POOL = "erenhot-process"
+PLAN_CRON = "30 2 * * *"  # 02:30 in Asia/Shanghai, outside the 01:00–03:00 DST window of other zones
+TIMEZONE = "Asia/Shanghai"
+HEADER = """\
+# Generated from the catalog by `erenhot deployments --write`; do not edit by hand
+# (tests/test_deployments.py fails when this file and the catalog disagree).
+# Deploy to a Prefect server (see README, "Deployments"):
+#   prefect work-pool create erenhot-process --type process
+#   ERENHOT_PROJECT_DIR=$PWD prefect deploy --all
+#   prefect worker start --pool erenhot-process
+"""
+
+def _entrypoint(seq: int) -> str:
+    fn = TOPIC_FLOWS[seq]
+    module = fn.fn.__module__.replace(".", "/")
+    return f"{module}.py:{fn.fn.__name__}"
+
+
+def topic_deployment(catalog: Catalog, seq: int) -> dict[str, Any]:
+    topic = catalog.topic(seq)
+    lead = catalog.department(topic.lead_department_seq)
+    datasets = sorted(i.dataset for i in topic.inputs if i.dataset)
+    layers = sorted(i.layer for i in topic.inputs if i.layer)
+    triggers: list[dict[str, Any]] = []
+    if datasets:
+        triggers.append({"type": "event", "enabled": True, "expect": ["erenhot.dataset.validated"],
+                         "match": {"prefect.resource.id": [f"erenhot.dataset.{d}" for d in datasets]},
+                         "posture": "Reactive", "threshold": 1, "within": 0})
+    if layers:
+        triggers.append({"type": "event", "enabled": True, "expect": ["erenhot.layer.published"],
+                         "match": {"prefect.resource.id": [f"erenhot.layer.{layer}" for layer in layers]},
+                         "posture": "Reactive", "threshold": 1, "within": 0})
+    return {
+        "name": topic.slug,
+        "entrypoint": _entrypoint(seq),
+        "description": f"T{topic.seq:02d} {topic.name_zh} — {topic.name_en}",
+        "tags": ["erenhot", f"topic:{topic.code}", f"lead:{lead.seq:02d}-{lead.slug}"],
+        "parameters": {},
+        "work_pool": {"name": WORK_POOL},
+        "concurrency_limit": {"limit": 1, "collision_strategy": "ENQUEUE"},
+        "triggers": triggers,
+    }
+
+
+def render_prefect_yaml(catalog: Catalog) -> dict[str, Any]:
+    """The whole ``prefect.yaml`` as a dict."""
+    deployments = [topic_deployment(catalog, seq) for seq in catalog.topic_order() if seq in TOPIC_FLOWS]
+    deployments.append({
+        "name": "erenhot-plan-nightly",
+        "entrypoint": "flows/plan.py:plan",
+        "description": "二连浩特市国土空间总体规划 全流程 nightly re-run — validate new deliveries, re-run changed topics",
+        "tags": ["erenhot", "plan"],
+        "parameters": {},
+        "work_pool": {"name": WORK_POOL},
+        "concurrency_limit": {"limit": 1, "collision_strategy": "CANCEL_NEW"},
+        "schedules": [{"cron": PLAN_CRON, "timezone": TIMEZONE, "active": True, "slug": "nightly"}],
+    })
+    return {
+        "name": "erenhot-territorial-spatial-plan",
+        "prefect-version": "3.9.1",
+        "build": None,
+        "push": None,
+        "pull": [{"prefect.deployments.steps.set_working_directory": {"directory": "{{ $ERENHOT_PROJECT_DIR }}"}}],
+        "deployments": deployments,
+    }
+
+
+def render_text(catalog: Catalog) -> str:
+    return HEADER + yaml.safe_dump(render_prefect_yaml(catalog), allow_unicode=True, sort_keys=False, width=120)
