@@ -158,12 +158,15 @@ def run(
         make_sample_kit(tmp, real_data=real_data, raster_cell_m=min(cell_size or 30.0, 100.0))
         kit_dir = Path(tmp)
     overrides = {"t02": {"grid.cell_size_m": cell_size}} if cell_size else {}
+    from prefect import tags
+
     from flows.plan import plan
 
     ok = True
     try:
-        plan(kit_dir=str(kit_dir) if kit_dir else None, storage_url=storage.url, config_overrides=overrides,
-             revalidate=revalidate)
+        with tags("erenhot", "plan"):
+            plan(kit_dir=str(kit_dir) if kit_dir else None, storage_url=storage.url, config_overrides=overrides,
+                 revalidate=revalidate)
     except Exception as exc:  # the flow already logged the details; summarise below
         console.print(f"[red]the plan run failed:[/red] {exc}")
         ok = False

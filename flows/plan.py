@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from prefect import flow
+from prefect import flow, tags
 from prefect.artifacts import create_table_artifact
 from prefect.logging import get_run_logger
 
@@ -78,8 +78,10 @@ def plan(kit_dir: str | None = None, storage_url: str | None = None,
         if seq not in TOPIC_FLOWS:
             continue
         topic = catalog.topic(seq)
-        state = TOPIC_FLOWS[seq](storage_url=url, config_overrides=(config_overrides or {}).get(topic.code),
-                                 return_state=True)
+        lead = catalog.department(topic.lead_department_seq)
+        with tags("erenhot", f"topic:{topic.code}", f"lead:{lead.seq:02d}-{lead.slug}"):
+            state = TOPIC_FLOWS[seq](storage_url=url, config_overrides=(config_overrides or {}).get(topic.code),
+                                     return_state=True)
         if state.is_completed():
             topics[topic.code] = {"state": "done", **state.result()}
         else:

@@ -94,8 +94,8 @@ def publish_artifacts(storage_url: str, result: dict[str, Any]) -> None:
         table=[{"layer": o["id"], "名称": o["title"], "kind": o["kind"], "version": result["run_key"], "uri": o["uri"]}
                for o in result["outputs"]],
         key=artifact_key("layers", code), description=f"T{topic.seq:02d} {topic.name_zh}: published layers")
-    for title, rows in result.get("summary_tables", {}).items():
-        create_table_artifact(table=rows, key=artifact_key("table", code, str(len(title))),
+    for i, (title, rows) in enumerate(result.get("summary_tables", {}).items(), start=1):
+        create_table_artifact(table=rows, key=artifact_key("figures", code, str(i)),
                               description=f"T{topic.seq:02d} {title}")
     lines = [f"## T{topic.seq:02d} {topic.name_zh} · {topic.name_en}", "",
              f"run key `{result['run_key']}`" + (" — unchanged inputs, configuration and code: skipped" if result["skipped"] else ""), ""]

@@ -1,0 +1,49 @@
+"""The erenhot command line: catalog JSON shape, status on any storage, refusals without tracebacks."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from flows.cli import app
+
+runner = CliRunner()
+
+
+def test_catalog_json_has_every_department_item_and_topic():
+    res = runner.invoke(app, ["catalog", "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    assert len(doc["departments"]) == 22
+    assert len([d for d in doc["datasets"] if not d.get("parent")]) == 155
+    assert len(doc["topics"]) == 15
+    assert {"seq", "name_zh"} <= set(doc["departments"][0])
+    assert {"id", "department_seq", "seed_item", "name_zh", "kind"} <= set(doc["datasets"][0])
+    assert {"seq", "name_zh", "lead_department_seq", "inputs", "outputs"} <= set(doc["topics"][0])
+
+
+def test_graph_is_mermaid_with_t02_feeding_t03():
+    res = runner.invoke(app, ["graph"])
+    assert res.exit_code == 0
+    assert res.output.lstrip().startswith(("graph", "flowchart")) and "t02" in res.output.lower()
+
+
+def test_status_json_on_an_empty_storage(tmp_path, monkeypatch):
+    monkeypatch.setenv("ERENHOT_STORAGE_URL", str(tmp_path / "empty"))
+    res = runner.invoke(app, ["status", "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    assert {d["state"] for d in doc["datasets"]} == {"missing"}
+    topics = {t["seq"]: t for t in doc["topics"]}
+    assert topics[2]["state"] == "waiting" and topics[3]["state"] == "waiting"
+    assert topics[4]["state"] == "not-run" and topics[2]["outputs"] == []
+
+
+def test_ingest_refuses_the_wrong_department_cleanly(tmp_path, monkeypatch):
+    monkeypatch.setenv("ERENHOT_STORAGE_URL", str(tmp_path / "s"))
+    f = tmp_path / "dem.tif"
+    f.write_bytes(b"not a tiff")
+    res = runner.invoke(app, ["ingest", "4", "01-03", str(f)])
+    assert res.exit_code == 2
+    assert "owed by department 1" in res.output and res.exception is None or isinstance(res.exception, SystemExit)
