@@ -148,3 +148,73 @@ def records(frame: pd.DataFrame, limit: int = 60) -> list[dict[str, Any]]:
         if out[c].dtype.kind == "f":
             out[c] = out[c].round(3)
     return [{str(k): (v.item() if hasattr(v, "item") else v) for k, v in row.items()} for row in out.to_dict("records")]
+
+
+WHOLE_CITY = "全市 whole city"
+
+
+def int_keys(d: Mapping[Any, Any]) -> dict[int, Any]:
+    """Config label tables have string or int keys; grades are ints."""
+    return {int(k): v for k, v in d.items()}
+
+
+@dataclass
+class Begun:
+    """The start of a topic run: its catalog entry, configuration, publication and, when the run
+    key is unchanged and the products intact, the reusable result."""
+
+    topic: Topic
+    cfg: TopicConfig
+    pub: Publication
+    reused: dict[str, Any] | None
+
+
+def begin(storage: Storage, catalog: Catalog, code: str, config_name: str, readiness: Mapping[str, Any],
+          overrides: Mapping[str, Any] | None, progress: Progress) -> Begun:
+    """Load the configuration, compute the run key, and look for an unchanged published run."""
+    from erenhot.config import load_config
+
+    topic = catalog.topic(code)
+    cfg = load_config(config_name, overrides)
+    pub = new_publication(storage, topic, readiness, cfg)
+    manifest = reusable(storage, code, pub.key)
+    if manifest is not None:
+        progress(1.0, "inputs, configuration and code unchanged: products reused")
+    return Begun(topic, cfg, pub, result_from_manifest(manifest, skipped=True) if manifest else None)
+
+
+def township_zones(townships: gpd.GeoDataFrame, grid: Grid, inside: np.ndarray) -> tuple[np.ndarray, dict[int, str]]:
+    """Township index raster (1…n in XZQDM order, 0 outside) and ``{index: "XZQDM XZQMC"}``."""
+    from erenhot.grid import rasterize
+
+    ordered = townships.sort_values("XZQDM").reset_index(drop=True)
+    zones = rasterize(ordered.assign(zone=np.arange(1, len(ordered) + 1)), grid, value="zone", dtype="uint8")
+    return np.where(inside, zones, 0), {i + 1: f"{r.XZQDM} {r.XZQMC}" for i, r in ordered.iterrows()}
+
+
+def area_table(topic: Topic, grid: Grid, zones: np.ndarray, zone_names: Mapping[int, str],
+               layers: list[tuple[str, np.ndarray, Mapping[int, str]]]) -> pd.DataFrame:
+    """Area (km²) per class of each class layer, for the whole city and per township.
+
+    Columns ``layer, layer_zh, zone, class, label, cells, area_km2, share``.
+    """
+    from erenhot.evaluation.area import area_by_class
+
+    frames = []
+    for layer_id, arr, labels in layers:
+        whole = area_by_class(arr, grid.cell_area_km2, None, labels).assign(zone=WHOLE_CITY)
+        per = area_by_class(arr, grid.cell_area_km2, zones, labels)
+        per["zone"] = per["zone"].map(zone_names)
+        frames.append(pd.concat([whole, per], ignore_index=True).assign(layer=layer_id, layer_zh=topic.output(layer_id).name_zh))
+    return pd.concat(frames, ignore_index=True)[["layer", "layer_zh", "zone", "class", "label", "cells", "area_km2", "share"]]
+
+
+def whole_city(table: pd.DataFrame, layer_id: str, class_header: str) -> pd.DataFrame:
+    """The whole-city rows of one layer of :func:`area_table`, for a report table."""
+    rows = table[(table["zone"] == WHOLE_CITY) & (table["layer"] == layer_id)]
+    return rows[["label", "area_km2", "share"]].rename(
+        columns={"label": class_header, "area_km2": "面积 km²", "share": "占比"}).reset_index(drop=True)
+
+
+def by_township(table: pd.DataFrame, layer_ids: list[str]) -> pd.DataFrame:
+    return table[(table["zone"] != WHOLE_CITY) & table["layer"].isin(layer_ids)].reset_index(drop=True)

@@ -20,11 +20,9 @@ import numpy as np
 import pandas as pd
 
 from erenhot.catalog import Catalog
-from erenhot.config import load_config
 from erenhot.evaluation import climate as clim
 from erenhot.evaluation import ecology as eco
 from erenhot.evaluation import integration as integ
-from erenhot.evaluation.area import area_by_class
 from erenhot.evaluation.classify import grade_by_breaks, lookup_codes
 from erenhot.evaluation.terrain import relief as relief_fn
 from erenhot.evaluation.terrain import slope_degrees, window_cells
@@ -35,12 +33,15 @@ from erenhot.storage import Storage
 from erenhot.topics.common import (
     LayerWriter,
     Progress,
+    area_table,
+    begin,
+    by_township,
     finish,
-    new_publication,
+    int_keys,
     no_progress,
     records,
-    result_from_manifest,
-    reusable,
+    township_zones,
+    whole_city,
 )
 from erenhot.topics.inputs import TopicInputs
 
@@ -51,9 +52,6 @@ ECO3 = {1: IMPORTANCE_COLOURS.get("极重要", "#1a7f37"), 2: IMPORTANCE_COLOURS
         3: IMPORTANCE_COLOURS.get("一般", "#eef5db")}
 LIMIT_COLOURS = {1: "#1f77b4", 2: "#d62728", 3: "#ff7f0e"}
 
-
-def _int_keys(d: dict[Any, Any]) -> dict[int, Any]:
-    return {int(k): v for k, v in d.items()}
 
 
 def station_climate(inputs: TopicInputs) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -92,25 +90,20 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
         JSON-safe result: run key, outputs (id, uri, sha256), small summary tables, figures,
         thumbnails, report URIs; ``skipped`` when the run key is unchanged and the products intact.
     """
-    topic = catalog.topic(CODE)
-    cfg = load_config(CONFIG, overrides)
-    pub = new_publication(storage, topic, readiness, cfg)
-    if (manifest := reusable(storage, CODE, pub.key)) is not None:
-        progress(1.0, "inputs, configuration and code unchanged: products reused")
-        return result_from_manifest(manifest, skipped=True)
+    run = begin(storage, catalog, CODE, CONFIG, readiness, overrides, progress)
+    if run.reused is not None:
+        return run.reused
+    topic, cfg, pub = run.topic, run.cfg, run.pub
     inputs = TopicInputs(storage, readiness)
     v = cfg.values
     notes: list[str] = []
 
     progress(0.02, "grid and administrative divisions")
     city = inputs.vector("01-04", "city")
-    townships = inputs.vector("01-04", "townships").sort_values("XZQDM").reset_index(drop=True)
     cell = float(v["grid"]["cell_size_m"])
     grid = Grid.for_geometry(city, cell)
     inside = boundary_mask(city, grid)
-    zones = rasterize(townships.assign(zone=np.arange(1, len(townships) + 1)), grid, value="zone", dtype="uint8")
-    zones = np.where(inside, zones, 0)
-    zone_names = {i + 1: f"{r.XZQDM} {r.XZQMC}" for i, r in townships.iterrows()}
+    zones, zone_names = township_zones(inputs.vector("01-04", "townships"), grid, inside)
     area_km2 = float(inside.sum() * grid.cell_area_km2)
     writer = LayerWriter(pub, topic, grid, city)
 
@@ -250,7 +243,8 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     share_extreme = float((eco_importance == 1).sum()) / n_inside
     if share_extreme > 0.5:
         notes.append(
-            f"生态保护极重要区 covers {share_extreme:.0%} of the city; 土地沙化 极脆弱 alone covers "
+            f"生态保护极重要区 covers {share_extreme:.0%} of the city: 服务功能极重要 (top {breaks[0]:.0%} of the cumulative "
+            f"service) {float((service_importance == 1).sum()) / n_inside:.0%}, 土地沙化 极脆弱 "
             f"{float((g_desert == 1).sum()) / n_inside:.0%} (I = {aridity:.2f}, W = {wind_days:.0f} d/a). The final breaks "
             f"{list(de['final_breaks'])} (equal thirds, [S5]) versus the red-line guide's {list(de['final_breaks_alternative'])} "
             "[L] and the wind threshold decide this share: check them against the official tables "
@@ -268,22 +262,16 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     urban_limit_labels = {i + 1: v["urban"]["limiting_factor_names"][n] for i, n in enumerate(urban_names)}
 
     progress(0.80, "area by grade per township")
-    hazard_labels = _int_keys(hz["labels"])
-    eco_labels = _int_keys(ev["labels"])
-    frag_labels = _int_keys(ev["fragility_labels"])
+    hazard_labels = int_keys(hz["labels"])
+    eco_labels = int_keys(ev["labels"])
+    frag_labels = int_keys(ev["fragility_labels"])
     class_layers = [("t02.eco_importance", eco_importance, eco_labels), ("t02.service_importance", service_importance, eco_labels),
                     ("t02.desertification_fragility", g_desert, frag_labels), ("t02.soil_erosion_fragility", g_soil, frag_labels),
                     ("t02.agri_capacity", agri_cap, CAPACITY_LABELS), ("t02.urban_capacity", urban_cap, CAPACITY_LABELS),
                     ("t02.land_agri", land_agri, CAPACITY_LABELS), ("t02.land_urban", land_urban, CAPACITY_LABELS),
                     ("t02.hazard", hazard, hazard_labels), ("t02.agri_limiting_factor", agri_limit, agri_limit_labels),
                     ("t02.urban_limiting_factor", urban_limit, urban_limit_labels)]
-    frames = []
-    for layer_id, arr, labels in class_layers:
-        whole = area_by_class(arr, grid.cell_area_km2, None, labels).assign(zone="全市 whole city")
-        per = area_by_class(arr, grid.cell_area_km2, zones, labels)
-        per["zone"] = per["zone"].map(zone_names)
-        frames.append(pd.concat([whole, per], ignore_index=True).assign(layer=layer_id, layer_zh=topic.output(layer_id).name_zh))
-    area_table = pd.concat(frames, ignore_index=True)[["layer", "layer_zh", "zone", "class", "label", "cells", "area_km2", "share"]]
+    areas = area_table(topic, grid, zones, zone_names, class_layers)
 
     progress(0.84, "writing layers (COG GeoTIFF)")
     for layer_id, arr in [("t02.slope", slope), ("t02.relief", relief), ("t02.accumulated_temp", at),
@@ -296,7 +284,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
                           ("t02.eco_importance", eco_importance), ("t02.agri_capacity", agri_cap), ("t02.urban_capacity", urban_cap),
                           ("t02.agri_limiting_factor", agri_limit), ("t02.urban_limiting_factor", urban_limit)]:
         writer.raster(layer_id, arr, nodata=0)
-    writer.table("t02.area_by_grade", "area_by_grade", area_table, "面积统计 area by grade")
+    writer.table("t02.area_by_grade", "area_by_grade", areas, "面积统计 area by grade")
 
     progress(0.88, "maps")
     grades5 = {int(k): c for k, c in GRADE_COLOURS_5.items()}
@@ -325,13 +313,11 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
         "起沙风天数 W": f"{wind_days:.1f} d/a",
         "降雨侵蚀力 R": f"{erosivity:.1f} MJ·mm·hm⁻²·h⁻¹·a⁻¹",
         "用水总量控制指标": f"{quota_m3 / 1e4:,.0f} 万m³ ({int(quota['year'])}), 模数 {modulus:,.0f} m³/km²",
-        "舒适度 comfort (modal monthly THI class)": f"{comfort_grade} {_int_keys(v['urban']['comfort']['labels']).get(comfort_grade, '')}",
+        "舒适度 comfort (modal monthly THI class)": f"{comfort_grade} {int_keys(v['urban']['comfort']['labels']).get(comfort_grade, '')}",
     }
-    overall = area_table[area_table["zone"] == "全市 whole city"]
 
     def block(layer_id: str) -> pd.DataFrame:
-        return overall[overall["layer"] == layer_id][["label", "area_km2", "share"]].rename(
-            columns={"label": "等级", "area_km2": "面积 km²", "share": "占比"}).reset_index(drop=True)
+        return whole_city(areas, layer_id, "等级")
 
     sections = [
         Section("1 评价范围与数据 Scope and data",
@@ -352,10 +338,10 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
                 ["农业生产承载等级 = 土地资源 × 水资源 × 光热条件（判别矩阵）；城镇建设承载等级 = 土地资源 × 水资源，经灾害与舒适度修正。"],
                 tables=[("农业生产承载等级", block("t02.agri_capacity")), ("城镇建设承载等级", block("t02.urban_capacity")),
                         ("农业生产限制性要素", block("t02.agri_limiting_factor")), ("城镇建设限制性要素", block("t02.urban_limiting_factor")),
-                        ("分乡镇面积 by township", area_table[area_table["layer"].isin(["t02.eco_importance", "t02.agri_capacity", "t02.urban_capacity"])
-                                                           & (area_table["zone"] != "全市 whole city")].reset_index(drop=True))],
+                        ("分乡镇面积 by township", by_township(areas, ["t02.eco_importance", "t02.agri_capacity", "t02.urban_capacity"]))],
                 figures=[f for f in writer.figures if any(s in f[1] for s in ("capacity", "limiting"))]),
     ]
-    summary = {"承载等级面积 (km²)": records(overall[overall["layer"].isin(["t02.eco_importance", "t02.agri_capacity", "t02.urban_capacity"])])}
+    summary = {"承载等级面积 (km²)": records(pd.concat([whole_city(areas, i, "等级").assign(layer=i) for i in
+                                                      ("t02.eco_importance", "t02.agri_capacity", "t02.urban_capacity")]))}
     progress(0.98, "publishing")
     return finish(storage, catalog, topic, writer, cfg, inputs.sources(catalog), sections, figures, notes, summary)

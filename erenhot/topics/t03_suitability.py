@@ -23,11 +23,9 @@ import shapely
 from rasterio import features as rio_features
 
 from erenhot.catalog import Catalog
-from erenhot.config import load_config
 from erenhot.evaluation import accessibility as acc
 from erenhot.evaluation import capacity_scale as cs
 from erenhot.evaluation import suitability as suit
-from erenhot.evaluation.area import area_by_class
 from erenhot.grid import boundary_mask, rasterize, rasterize_codes, read_raster, warp_to_grid
 from erenhot.maps import GRADE_COLOURS_5, SUITABILITY_COLOURS
 from erenhot.reports import Section
@@ -35,12 +33,15 @@ from erenhot.storage import Storage
 from erenhot.topics.common import (
     LayerWriter,
     Progress,
+    area_table,
+    begin,
+    by_township,
     finish,
-    new_publication,
+    int_keys,
     no_progress,
     records,
-    result_from_manifest,
-    reusable,
+    township_zones,
+    whole_city,
 )
 from erenhot.topics.inputs import TopicInputs
 
@@ -48,9 +49,6 @@ CODE = "t03"
 CONFIG = "t03_suitability"
 RAILWAY_STATION_NAME = "二连"
 
-
-def _int_keys(d: dict[Any, Any]) -> dict[int, Any]:
-    return {int(k): v for k, v in d.items()}
 
 
 def _point_4525(lon_lat: list[float], crs: str) -> shapely.Point:
@@ -87,16 +85,14 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     Returns:
         JSON-safe result as :func:`erenhot.topics.t02_carrying_capacity.run`.
     """
-    topic = catalog.topic(CODE)
-    cfg = load_config(CONFIG, overrides)
-    pub = new_publication(storage, topic, readiness, cfg)
-    if (manifest := reusable(storage, CODE, pub.key)) is not None:
-        progress(1.0, "inputs, configuration and code unchanged: products reused")
-        return result_from_manifest(manifest, skipped=True)
+    run = begin(storage, catalog, CODE, CONFIG, readiness, overrides, progress)
+    if run.reused is not None:
+        return run.reused
+    topic, cfg, pub = run.topic, run.cfg, run.pub
     inputs = TopicInputs(storage, readiness)
     v = cfg.values
     notes: list[str] = []
-    suit_labels = _int_keys(v["labels"]["suitability"])
+    suit_labels = int_keys(v["labels"]["suitability"])
     suit_colours = {i: SUITABILITY_COLOURS.get(label, "#cccccc") for i, label in suit_labels.items()}
 
     progress(0.03, "T02 layers")
@@ -107,10 +103,8 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     slope = read_raster(inputs.layer_bytes("t02.slope"))[0].astype("float32")
     cell = grid.cell_size_m
     city = inputs.vector("01-04", "city")
-    townships = inputs.vector("01-04", "townships").sort_values("XZQDM").reset_index(drop=True)
     inside = boundary_mask(city, grid)
-    zones = np.where(inside, rasterize(townships.assign(zone=np.arange(1, len(townships) + 1)), grid, value="zone", dtype="uint8"), 0)
-    zone_names = {i + 1: f"{r.XZQDM} {r.XZQMC}" for i, r in townships.iterrows()}
+    zones, zone_names = township_zones(inputs.vector("01-04", "townships"), grid, inside)
     writer = LayerWriter(pub, topic, grid, city)
 
     def masked(a: np.ndarray) -> np.ndarray:
@@ -220,15 +214,10 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
                           {"rule": list(rule_labels.values()), "patches": 0, "area_km2": 0.0})
 
     progress(0.74, "area by class per township")
-    loc_labels = _int_keys(v["location"]["labels"])
-    frames = []
-    for layer_id, arr, labels in [("t03.agri_suitability", agri_suit, suit_labels), ("t03.grazing_suitability", grazing, suit_labels),
-                                  ("t03.urban_suitability", urban_suit, suit_labels), ("t03.location", location, loc_labels)]:
-        whole = area_by_class(arr, grid.cell_area_km2, None, labels).assign(zone="全市 whole city")
-        per = area_by_class(arr, grid.cell_area_km2, zones, labels)
-        per["zone"] = per["zone"].map(zone_names)
-        frames.append(pd.concat([whole, per], ignore_index=True).assign(layer=layer_id, layer_zh=topic.output(layer_id).name_zh))
-    area_table = pd.concat(frames, ignore_index=True)[["layer", "layer_zh", "zone", "class", "label", "cells", "area_km2", "share"]]
+    loc_labels = int_keys(v["location"]["labels"])
+    areas = area_table(topic, grid, zones, zone_names, [
+        ("t03.agri_suitability", agri_suit, suit_labels), ("t03.grazing_suitability", grazing, suit_labels),
+        ("t03.urban_suitability", urban_suit, suit_labels), ("t03.location", location, loc_labels)])
 
     progress(0.80, "writing layers")
     writer.raster("t03.travel_time", minutes, nodata=np.nan)
@@ -237,7 +226,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
         writer.raster(layer_id, arr, nodata=0)
     writer.vector("t03.conflicts", conflicts)
     writer.table("t03.carrying_scale", "carrying_scale", scale_table, "承载规模 carrying scale")
-    writer.table("t03.area_by_class", "area_by_class", area_table, "适宜性面积 area by class")
+    writer.table("t03.area_by_class", "area_by_class", areas, "适宜性面积 area by class")
     writer.table(None, "conflicts_by_rule", conflict_table, "现状用地冲突 conflicts by rule")
 
     progress(0.86, "maps")
@@ -252,11 +241,9 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
         writer.class_map("t03.conflicts", conflict_code, rule_labels, {i: palette[(i - 1) % len(palette)] for i in rule_labels})
 
     progress(0.94, "report")
-    overall = area_table[area_table["zone"] == "全市 whole city"]
 
     def block(layer_id: str) -> pd.DataFrame:
-        return overall[overall["layer"] == layer_id][["label", "area_km2", "share"]].rename(
-            columns={"label": "类别", "area_km2": "面积 km²", "share": "占比"}).reset_index(drop=True)
+        return whole_city(areas, layer_id, "类别")
 
     figures = {
         "区位枢纽 hubs": ", ".join(hub_points),
@@ -276,14 +263,14 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
                  "并排除生态保护极重要区、坡度 > 25° 和地质灾害极高危险区。"],
                 tables=[("农业生产适宜性（含牧业）", block("t03.agri_suitability")), ("牧业适宜性", block("t03.grazing_suitability")),
                         ("城镇建设适宜性", block("t03.urban_suitability")),
-                        ("分乡镇面积 by township", area_table[(area_table["zone"] != "全市 whole city") & area_table["layer"].isin(
-                            ["t03.agri_suitability", "t03.urban_suitability"])].reset_index(drop=True))],
+                        ("分乡镇面积 by township", by_township(areas, ["t03.agri_suitability", "t03.urban_suitability"]))],
                 figures=[f for f in writer.figures if "suitability" in f[1]]),
         Section("3 承载规模 Carrying scale (water first)", ["按水资源优先、取各约束最小值（短板原理）。"], tables=[("承载规模", scale_table)]),
         Section("4 现状用地冲突 Conflicts with present land use", [], tables=[("冲突类型", conflict_table)],
                 figures=[f for f in writer.figures if "conflicts" in f[1]]),
     ]
     summary = {"承载规模 carrying scale": records(scale_table),
-               "适宜性面积 (km²)": records(overall[overall["layer"].isin(["t03.agri_suitability", "t03.urban_suitability"])])}
+               "适宜性面积 (km²)": records(pd.concat([whole_city(areas, i, "类别").assign(layer=i) for i in
+                                                     ("t03.agri_suitability", "t03.urban_suitability")]))}
     progress(0.98, "publishing")
     return finish(storage, catalog, topic, writer, cfg, inputs.sources(catalog), sections, figures, notes, summary)
