@@ -95,7 +95,9 @@ def read_parts(storage: Storage, catalog: Catalog, delivery: Delivery) -> list[P
         parts.append(Part(name=stem, kind="vector", files=[n, *sidecars], gdf=gdf, encoding=read.encoding,
                           source_crs=gdf.crs.to_string() if gdf.crs else "none"))
     for n in by_kind.get("raster", []):
-        parts.append(Part(name=PurePosixPath(n).stem, kind="raster", files=[n], raster=storage.read_bytes(delivery.file_path(n))))
+        data = storage.read_bytes(delivery.file_path(n))
+        formats.check_raster_bytes(n, data)
+        parts.append(Part(name=PurePosixPath(n).stem, kind="raster", files=[n], raster=data))
     numeric = _numeric_fields(catalog, delivery.dataset_id)
     tables: dict[str, tuple[str, pd.DataFrame, str]] = {}
     for n in by_kind.get("table", []):
@@ -187,10 +189,12 @@ def accept_delivery(storage: Storage, catalog: Catalog, delivery: Delivery, *,
     for (part_name, frame), path in suites.items():
         part = by_name.get(part_name)
         if part is None:
-            if parts:
+            if not any(c["expectation"] == "readable" for c in checks) and not any(
+                    c["expectation"] == "part_present" and c["part"] == part_name for c in checks):
                 checks.append({"file": f"{part_name}.*", "part": part_name, "frame": frame, "expectation": "part_present",
                                "column": None, "success": False, "severity": "critical",
-                               "rule": f"交付缺少文件 the delivery lacks the file '{part_name}' the contract asks for",
+                               "rule": f"交付缺少文件 the delivery lacks the file '{part_name}' the contract asks for "
+                                       f"(delivered: {', '.join(f.name for f in delivery.files)})",
                                "source": "docs/deliveries.md", "examples": [], "error": ""})
             continue
         if not part.frames:
@@ -205,7 +209,7 @@ def accept_delivery(storage: Storage, catalog: Catalog, delivery: Delivery, *,
         if part.kind == "vector" and part.gdf is not None and part.gdf.crs is None and len(part.gdf):
             lines.append(f"{label} · {part.files[0]}: no coordinate system (.prj missing); "
                          f"{validation.diagnose_crs(tuple(part.gdf.total_bounds))}")
-    state = "failed" if failed or (not parts and checks) else "validated"
+    state = "failed" if failed else "validated"
     report: dict[str, Any] = {
         **ctx,
         "state": state,

@@ -18,8 +18,12 @@ from pathlib import Path, PurePosixPath
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
+import openpyxl  # noqa: F401  imported here, not lazily by pandas: two validation threads importing it
+import pandas as pd  # at once get a half-initialised module ("partially initialized module 'openpyxl'")
 import pyogrio
+from pyogrio.errors import DataLayerError, DataSourceError, FieldError
+from rasterio.errors import RasterioIOError
+from rasterio.io import MemoryFile
 
 VECTOR_EXT = {".zip", ".shp", ".geojson", ".json", ".gpkg", ".kml"}
 RASTER_EXT = {".tif", ".tiff", ".asc"}
@@ -190,7 +194,7 @@ def _read_shapefile(shp: Path, *, label: str) -> VectorRead:
     enc = detect_dbf_encoding(shp)
     try:
         gdf = pyogrio.read_dataframe(shp, encoding=enc)
-    except Exception as exc:  # pyogrio raises several DataSource/Field errors
+    except (DataSourceError, DataLayerError, FieldError, UnicodeDecodeError, LookupError) as exc:
         raise FormatError(f"{label}: cannot read shapefile ({exc})") from exc
     return VectorRead(gdf=gdf, source=label, encoding=enc, driver="ESRI Shapefile")
 
@@ -199,9 +203,24 @@ def _read_ogr(path: Path, *, label: str) -> VectorRead:
     try:
         gdf = pyogrio.read_dataframe(path)
         driver = pyogrio.read_info(path).get("driver", "")
-    except Exception as exc:
+    except (DataSourceError, DataLayerError, FieldError, UnicodeDecodeError) as exc:
         raise FormatError(f"{label}: cannot read vector data ({exc})") from exc
     return VectorRead(gdf=gdf, source=label, encoding="utf-8", driver=str(driver))
+
+
+# -- rasters ---------------------------------------------------------------------------------
+
+def check_raster_bytes(name: str, data: bytes) -> None:
+    """Open a delivered raster once so that an unreadable file fails with its name.
+
+    Raises:
+        FormatError: GDAL does not recognise the bytes as a raster.
+    """
+    try:
+        with MemoryFile(data) as mem, mem.open() as src:
+            src.profile  # noqa: B018 - touching the profile reads the header
+    except RasterioIOError as exc:
+        raise FormatError(f"{name}: not a readable raster (GeoTIFF / ASCII grid expected): {exc}") from exc
 
 
 # -- tables ----------------------------------------------------------------------------------
@@ -225,7 +244,8 @@ def read_table_bytes(name: str, data: bytes) -> tuple[pd.DataFrame, str]:
             except UnicodeDecodeError:
                 continue
             return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=True), enc
-    except Exception as exc:
+    except (ValueError, KeyError, IndexError, OSError, zipfile.BadZipFile, pd.errors.ParserError,
+            pd.errors.EmptyDataError) as exc:  # what malformed CSV/XLSX raise; anything else is ours, not the data's
         raise FormatError(f"{name}: cannot read table ({exc})") from exc
     raise FormatError(f"{name}: text is neither UTF-8 nor GB18030")
 
@@ -272,12 +292,19 @@ def read_epw(data: bytes) -> tuple[EpwStation, pd.DataFrame]:
     if not lines or not lines[0].startswith("LOCATION"):
         raise FormatError("EPW file: the first line is not a LOCATION record")
     loc = lines[0].split(",")
+    if len(loc) < 10:
+        raise FormatError("EPW file: the LOCATION record has fewer than 10 fields")
     station = EpwStation(station_id=loc[5].strip(), name=loc[1].strip(), lat=float(loc[6]), lon=float(loc[7]),
                          elevation_m=float(loc[9]))
     start = next((i + 1 for i, ln in enumerate(lines[:20]) if ln.startswith("DATA PERIODS")), 8)
     rows = [ln.split(",") for ln in lines[start:] if ln.strip()]
     if len(rows) < 8:
         raise FormatError("EPW file: no hourly data rows")
+    width = max(EPW_COLUMNS) + 1
+    short = [start + i + 1 for i, r in enumerate(rows) if len(r) < width]
+    if short:
+        raise FormatError(f"EPW file: line {short[0]} has fewer than {width} fields (truncated file?); "
+                          f"{len(short)} such line(s)")
     frame = pd.DataFrame({col: [r[i] for r in rows] for i, col in EPW_COLUMNS.items()})
     for col in frame.columns:
         frame[col] = pd.to_numeric(frame[col], errors="coerce")

@@ -164,7 +164,7 @@ def ingest(
     if dataset.department_seq != dept.seq:
         owner = catalog.department(dataset.department_seq)
         raise DeliveryError(
-            f"dataset {dataset.id} ({dataset.name_zh}) is owed by department {owner.seq} {owner.short_zh}, "
+            f"dataset {dataset.id} ({dataset.name_zh}) is delivered by department {owner.seq} {owner.short_zh}, "
             f"not by {dept.seq} {dept.short_zh}"
         )
     collected = _collect(list(paths))

@@ -71,7 +71,7 @@ def check_readiness(storage: Storage, catalog: Catalog, topic: Topic) -> Readine
             if good is not None:
                 rep = validation_report(storage, good) or {}
                 ready.datasets[ds.id] = {"version": good.version, "standard": rep.get("standard"),
-                                         "department_seq": dept.seq}
+                                         "department_seq": dept.seq, "delivered_by": good.delivered_by}
         else:
             producer, spec = catalog.layer(inp.layer)
             out = layer_output(storage, inp.layer)

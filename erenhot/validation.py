@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,18 @@ from erenhot import settings  # noqa: F401  (switches analytics off before GX is
 ANALYSIS_EPSG = 4525
 EXPECTATIONS_DIR = Path(__file__).resolve().parents[1] / "expectations"
 FRAMES = ("dataset", "features", "raster", "table")
+
+
+_GX_IMPORT = threading.Lock()
+
+
+def _gx():
+    """Import GX once under a lock: validations run in threads, and concurrent first imports of a
+    large package can hand one thread a half-initialised module."""
+    with _GX_IMPORT:
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+    return gx, ProgressBarsConfig
 
 
 class SuiteError(RuntimeError):
@@ -201,9 +214,7 @@ def run_suite(frame: pd.DataFrame, suite_dict: dict[str, Any], *, label: str) ->
     Raises:
         SuiteError: the suite lost expectations on parse (unknown expectation type).
     """
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
+    gx, ProgressBarsConfig = _gx()
     for name in ("great_expectations", "great_expectations.data_context.types.base"):
         logging.getLogger(name).setLevel(logging.WARNING)  # "Created temporary directory … docs site" at INFO
     ctx = gx.get_context(mode="ephemeral")

@@ -122,7 +122,16 @@ def validate(
 
     storage = _storage()
     cat = load_catalog()
+    for i in datasets or []:
+        try:
+            cat.dataset(i)
+        except KeyError as exc:
+            console.print(f"[red]unknown dataset:[/red] {exc.args[0] if exc.args else i}")
+            raise typer.Exit(2) from exc
     ids = datasets or [d.id for d in cat.datasets if latest_delivery(storage, d.id) is not None]
+    if not ids:
+        console.print(f"nothing delivered yet in {storage.url} (erenhot ingest DEPT DATASET FILE…)")
+        return
     ids = sorted(ids, key=lambda i: (i != "01-04", i))
     bad = 0
     for i in ids:
@@ -142,17 +151,23 @@ def validate(
 def run(
     kit: Annotated[Optional[Path], typer.Option(help="a sample-kit folder to ingest from (default: a fresh sample kit)")] = None,
     real_data: Annotated[Optional[Path], typer.Option("--real-data", help="with no --kit: build the kit from this real-data folder")] = None,
-    cell_size: Annotated[Optional[float], typer.Option(help="analysis grid cell size, m (default from the T02 config: 30)")] = None,
+    cell_size: Annotated[Optional[float], typer.Option(min=1.0, help="analysis grid cell size, m (default from the T02 config: 30)")] = None,
     revalidate: Annotated[bool, typer.Option(help="run the GX suites again on already checked deliveries")] = False,
 ) -> None:
-    """Run the whole plan that exists: ingest what the landing zone lacks, validate, topics in graph order."""
-    from erenhot.landing import latest_delivery
-    from erenhot.samplekit import KIT_DATASETS, make_sample_kit
+    """Run the whole plan that exists: ingest what the landing zone lacks, validate, topics in graph order.
+
+    Without --kit, a sample kit is generated only when the landing zone is empty: synthetic data is
+    never mixed into a storage that already holds deliveries.
+    """
+    from erenhot.samplekit import make_sample_kit
 
     storage = _storage()
     tmp: str | None = None
     kit_dir = kit
-    if kit_dir is None and any(latest_delivery(storage, i) is None for i in KIT_DATASETS):
+    landing_empty = not storage.list_dirs("landing")
+    if kit_dir is None and not landing_empty:
+        console.print(f"running on the deliveries in {storage.url} (no sample kit: the landing zone is not empty)")
+    if kit_dir is None and landing_empty:
         tmp = tempfile.mkdtemp(prefix="erenhot-kit-")
         console.print("generating a sample kit" + (f" from the real data in {real_data}" if real_data else "") + " …")
         make_sample_kit(tmp, real_data=real_data, raster_cell_m=min(cell_size or 30.0, 100.0))

@@ -81,3 +81,34 @@ def test_a_layer_without_crs_gets_a_diagnosis(delivered, tmp_path):
     report = accept_delivery(storage, load_catalog(), d)
     assert report["state"] == "failed"
     assert any("no coordinate system" in f and "zone 37" in f for f in report["failures"])
+
+
+def test_unreadable_raster_is_a_failed_delivery_naming_the_file(delivered, tmp_path):
+    _, _, storage, _ = delivered
+    fake = tmp_path / "dem.tif"
+    fake.write_text("this is not a GeoTIFF", encoding="utf-8")
+    d = ingest(storage, load_catalog(), "1", "01-03", [fake]).delivery
+    report = accept_delivery(storage, load_catalog(), d)
+    assert report["state"] == "failed"
+    assert any("dem.tif" in f and "not a readable raster" in f for f in report["failures"])
+
+
+def test_truncated_station_file_is_a_failed_delivery(delivered, tmp_path, real_data_dir):
+    _, _, storage, _ = delivered
+    epw = (real_data_dir / "climate" / "CHN_Nei.Mongol.Erenhot.530680_CSWD.epw").read_bytes()
+    cut = tmp_path / "CHN_Nei.Mongol.Erenhot.530680_CSWD.epw"
+    cut.write_bytes(epw[:30000])
+    d = ingest(storage, load_catalog(), "17", "17-02", [cut]).delivery
+    report = accept_delivery(storage, load_catalog(), d)
+    assert report["state"] == "failed"
+    assert any("fewer than" in f and "truncated" in f for f in report["failures"])
+
+
+def test_delivery_without_the_contracted_file_fails(delivered, tmp_path):
+    _, _, storage, _ = delivered
+    note = tmp_path / "readme.txt"
+    note.write_text("断层图稍后提供", encoding="utf-8")
+    d = ingest(storage, load_catalog(), "1", "01-27", [note]).delivery
+    report = accept_delivery(storage, load_catalog(), d)
+    assert report["state"] == "failed"
+    assert any("lacks the file 'faults'" in f and "readme.txt" in f for f in report["failures"])

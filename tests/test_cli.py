@@ -46,4 +46,4 @@ def test_ingest_refuses_the_wrong_department_cleanly(tmp_path, monkeypatch):
     f.write_bytes(b"not a tiff")
     res = runner.invoke(app, ["ingest", "4", "01-03", str(f)])
     assert res.exit_code == 2
-    assert "owed by department 1" in res.output and res.exception is None or isinstance(res.exception, SystemExit)
+    assert "delivered by department 1" in res.output and res.exception is None or isinstance(res.exception, SystemExit)

@@ -50,7 +50,7 @@ def test_landing_objects_are_never_overwritten(storage, tmp_path):
 
 def test_department_must_own_the_dataset(storage, tmp_path):
     f = _write(tmp_path / "x.csv", "a\n1\n")
-    with pytest.raises(DeliveryError, match="owed by department 17"):
+    with pytest.raises(DeliveryError, match="delivered by department 17"):
         ingest(storage, load_catalog(), "4", "17-01", [f])
 
 

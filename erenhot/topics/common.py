@@ -121,6 +121,11 @@ def finish(storage: Storage, catalog: Catalog, topic: Topic, writer: LayerWriter
            inputs_rows: list[dict[str, Any]], sections: list[Section], figures: dict[str, Any],
            notes: list[str], summary_tables: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     """Write the report (Markdown + HTML), commit the publication, return the flow result."""
+    synthetic = [r["id"] for r in inputs_rows if "synthetic" in str(r.get("delivered_by", ""))]
+    if synthetic:
+        notes = [f"本次评价使用了样例（合成）数据 — inputs from the synthetic sample kit: {', '.join(synthetic)}. "
+                 "The figures illustrate the method, not Erenhot."] + list(notes)
+        sections = [Section("注意 Synthetic inputs", [notes[0]])] + list(sections)
     report = ReportInput(
         title_zh=topic.name_zh, title_en=topic.name_en, topic_code=topic.code, run_key=writer.pub.key,
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"), inputs=inputs_rows,
@@ -212,8 +217,8 @@ def area_table(topic: Topic, grid: Grid, zones: np.ndarray, zone_names: Mapping[
 def whole_city(table: pd.DataFrame, layer_id: str, class_header: str) -> pd.DataFrame:
     """The whole-city rows of one layer of :func:`area_table`, for a report table."""
     rows = table[(table["zone"] == WHOLE_CITY) & (table["layer"] == layer_id)]
-    return rows[["label", "area_km2", "share"]].rename(
-        columns={"label": class_header, "area_km2": "面积 km²", "share": "占比"}).reset_index(drop=True)
+    return rows[["label", "area_km2", "share"]].assign(share=lambda d: d["share"] * 100.0).rename(
+        columns={"label": class_header, "area_km2": "面积 km²", "share": "占比 %"}).reset_index(drop=True)
 
 
 def by_township(table: pd.DataFrame, layer_ids: list[str]) -> pd.DataFrame:

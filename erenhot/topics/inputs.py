@@ -72,7 +72,7 @@ class TopicInputs:
         for ds_id, entry in sorted(self.readiness.get("datasets", {}).items()):
             ds = catalog.dataset(ds_id)
             rows.append({"id": ds_id, "name_zh": ds.name_zh, "department": catalog.department(ds.department_seq).short_zh,
-                         "version": entry["version"], "state": "validated"})
+                         "version": entry["version"], "delivered_by": entry.get("delivered_by", ""), "state": "validated"})
         for layer_id, entry in sorted(self.readiness.get("layers", {}).items()):
             _, spec = catalog.layer(layer_id)
             rows.append({"id": layer_id, "name_zh": spec.name_zh, "department": layer_id.split(".")[0].upper(),
