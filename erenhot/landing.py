@@ -4,8 +4,8 @@ A delivery is the set of files a department sends for one catalog dataset at one
 under ``landing/<dataset_id>/<version>/files/<name>`` with ``manifest.json`` beside it (who, when,
 files, sizes, sha256, delivery hash) and is never overwritten or deleted. ``<version>`` is
 ``<UTC yyyymmddTHHMMSSffffffZ>-<first 12 hex of the delivery hash>``; the delivery hash is the sha256 of
-the sorted ``name:sha256`` lines of its files, so re-sending identical bytes returns the existing
-version instead of creating a new one.
+the sorted ``name:sha256`` lines of its files, so re-sending the bytes of the newest delivery
+returns it instead of creating a new version (re-sending an older one makes it the newest again).
 
 Validation results live beside, not inside, the delivery: ``validation/<id>/<version>.json``;
 failed deliveries also get a ``quarantine/<id>/<version>.json`` marker. The bytes stay where they
@@ -171,11 +171,11 @@ def ingest(
     blobs = {name: src.read_bytes() for name, src in collected}
     files = [DeliveredFile(name=n, size=len(b), sha256=sha256_bytes(b)) for n, b in sorted(blobs.items())]
     dhash = delivery_hash(files)
-    for v in versions(storage, dataset.id):
-        if v.endswith(dhash[:12]):
-            existing = load_delivery(storage, dataset.id, v)
-            if existing.delivery_hash == dhash:
-                return IngestResult(existing, created=False)
+    current = latest_delivery(storage, dataset.id)
+    if current is not None and current.delivery_hash == dhash:
+        # identical to the newest delivery: nothing new. Re-sending an *older* version is a new
+        # delivery (the department takes the newer one back), so it lands as the newest version.
+        return IngestResult(current, created=False)
     when = (now or datetime.now(UTC)).astimezone(UTC)
     version = f"{when:%Y%m%dT%H%M%S%fZ}-{dhash[:12]}"
     delivery = Delivery(

@@ -58,3 +58,17 @@ def test_unknown_dataset_is_refused_with_a_hint(storage, tmp_path):
     f = _write(tmp_path / "x.csv", "a\n1\n")
     with pytest.raises(DeliveryError, match="17-0"):
         ingest(storage, load_catalog(), "17", "17-09", [f])
+
+
+def test_resending_an_older_delivery_makes_it_the_newest_again(storage, tmp_path):
+    cat = load_catalog()
+    f = _write(tmp_path / "stations.csv", "station_id\n530680\n")
+    v1 = ingest(storage, cat, "17", "17-01", [f]).delivery
+    _write(f, "station_id\n530681\n")
+    ingest(storage, cat, "17", "17-01", [f])
+    _write(f, "station_id\n530680\n")
+    back = ingest(storage, cat, "17", "17-01", [f])
+    assert back.created and back.delivery.delivery_hash == v1.delivery_hash
+    assert latest_delivery(storage, "17-01").version == back.delivery.version != v1.version
+    assert len(versions(storage, "17-01")) == 3
+
