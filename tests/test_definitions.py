@@ -68,3 +68,12 @@ def test_implemented_topics_are_exactly_the_topic_flows():
     assert sorted(TOPIC_FLOWS) == sorted(t.seq for t in cat.topics if t.implemented)
     from erenhot.topics import TOPIC_RUNNERS
     assert sorted(TOPIC_RUNNERS) == sorted(t.code for t in cat.topics if t.implemented)
+
+
+def test_topic_graph_snapshot():
+    """The topic graph as committed; an accidental change to topic inputs/outputs shows up here in review.
+    After an intended change: `erenhot graph > tests/snapshots/topic_graph.mmd`."""
+    from pathlib import Path
+
+    snapshot = Path(__file__).with_name("snapshots") / "topic_graph.mmd"
+    assert load_catalog().to_mermaid().strip() == snapshot.read_text("utf-8").strip()
