@@ -107,7 +107,7 @@ def read_parts(storage: Storage, catalog: Catalog, delivery: Delivery) -> list[P
     weather = by_kind.get("weather", [])
     if weather:
         n = weather[0]
-        station, hourly = formats.read_epw(storage.read_bytes(delivery.file_path(n)))
+        station, hourly = formats.read_epw(storage.read_bytes(delivery.file_path(n)), name=n)
         daily = formats.epw_daily(station, hourly)
         used = [n]
         if daily["precip_mm"].isna().all() and "precip_daily" in tables:

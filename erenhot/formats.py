@@ -216,11 +216,13 @@ def check_raster_bytes(name: str, data: bytes) -> None:
     Raises:
         FormatError: GDAL does not recognise the bytes as a raster.
     """
+    if not data:
+        raise FormatError(f"{name}: empty file (0 bytes)")
     try:
         with MemoryFile(data) as mem, mem.open() as src:
             src.profile  # noqa: B018 - touching the profile reads the header
-    except RasterioIOError as exc:
-        raise FormatError(f"{name}: not a readable raster (GeoTIFF / ASCII grid expected): {exc}") from exc
+    except (RasterioIOError, ValueError) as exc:
+        raise FormatError(f"{name}: not a readable raster (GeoTIFF / ASCII grid expected)") from exc
 
 
 # -- tables ----------------------------------------------------------------------------------
@@ -276,7 +278,7 @@ class EpwStation:
     elevation_m: float
 
 
-def read_epw(data: bytes) -> tuple[EpwStation, pd.DataFrame]:
+def read_epw(data: bytes, name: str = "EPW file") -> tuple[EpwStation, pd.DataFrame]:
     """Read an EnergyPlus weather file (as CSWD distributes China's typical-year station data).
 
     Returns:
@@ -287,23 +289,27 @@ def read_epw(data: bytes) -> tuple[EpwStation, pd.DataFrame]:
     Raises:
         FormatError: no LOCATION line or fewer than 8 data rows.
     """
+    if not data:
+        raise FormatError(f"{name}: empty file (0 bytes)")
     text = data.decode("latin-1")
     lines = text.splitlines()
     if not lines or not lines[0].startswith("LOCATION"):
-        raise FormatError("EPW file: the first line is not a LOCATION record")
+        raise FormatError(f"{name}: the first line is not a LOCATION record")
     loc = lines[0].split(",")
     if len(loc) < 10:
-        raise FormatError("EPW file: the LOCATION record has fewer than 10 fields")
+        raise FormatError(f"{name}: the LOCATION record has fewer than 10 fields")
     station = EpwStation(station_id=loc[5].strip(), name=loc[1].strip(), lat=float(loc[6]), lon=float(loc[7]),
                          elevation_m=float(loc[9]))
     start = next((i + 1 for i, ln in enumerate(lines[:20]) if ln.startswith("DATA PERIODS")), 8)
     rows = [ln.split(",") for ln in lines[start:] if ln.strip()]
     if len(rows) < 8:
-        raise FormatError("EPW file: no hourly data rows")
+        raise FormatError(f"{name}: no hourly data rows")
+    if len(rows) not in (8760, 8784):
+        raise FormatError(f"{name}: {len(rows)} hourly rows; a full year has 8760 (8784 in a leap year) — truncated file?")
     width = max(EPW_COLUMNS) + 1
     short = [start + i + 1 for i, r in enumerate(rows) if len(r) < width]
     if short:
-        raise FormatError(f"EPW file: line {short[0]} has fewer than {width} fields (truncated file?); "
+        raise FormatError(f"{name}: line {short[0]} has fewer than {width} fields (truncated file?); "
                           f"{len(short)} such line(s)")
     frame = pd.DataFrame({col: [r[i] for r in rows] for i, col in EPW_COLUMNS.items()})
     for col in frame.columns:

@@ -104,6 +104,9 @@ def _collect(paths: list[Path]) -> list[tuple[str, Path]]:
             out.append((p.name, p))
         else:
             raise DeliveryError(f"file not found: {p}")
+    empty = [str(src) for _, src in out if src.stat().st_size == 0]
+    if empty:
+        raise DeliveryError(f"empty file(s) (0 bytes): {', '.join(empty)}")
     names = [n for n, _ in out]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:

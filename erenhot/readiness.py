@@ -16,10 +16,6 @@ from erenhot.products import layer_output
 from erenhot.storage import Storage
 
 
-class InputsMissing(RuntimeError):
-    """A required input of a topic is missing; the message names department, seed item and dataset."""
-
-
 @dataclass
 class Readiness:
     """Per-input rows plus the resolved versions a topic run uses."""

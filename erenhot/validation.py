@@ -294,7 +294,12 @@ def describe_failure(check: dict[str, Any]) -> str:
         return f"{where}{col}: {rule} — check could not run: {check['error']}"
     count = check.get("unexpected_count")
     total = check.get("element_count")
-    detail = f"{count} of {total} rows" if count is not None and total else f"observed {check.get('observed')!r}"
+    if count is not None and total:
+        detail = f" — {count} of {total} rows"
+    elif check.get("observed") is not None:
+        detail = f" — observed {check.get('observed')!r}"
+    else:
+        detail = ""
     ex = check.get("examples") or []
     ex_txt = f"; e.g. {ex[:3]}" if ex else ""
-    return f"{where}{col}: {rule} — {detail}{ex_txt}"
+    return f"{where}{col}: {rule}{detail}{ex_txt}"

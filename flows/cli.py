@@ -23,7 +23,7 @@ from erenhot.catalog import load_catalog
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="二连浩特市国土空间总体规划 data pipelines: deliveries, checks, research topics.")
-console = Console()
+console = Console(soft_wrap=True)
 
 
 def _storage():
@@ -177,14 +177,13 @@ def run(
 
     from flows.plan import plan
 
-    ok = True
     try:
         with tags("erenhot", "plan"):
-            plan(kit_dir=str(kit_dir) if kit_dir else None, storage_url=storage.url, config_overrides=overrides,
-                 revalidate=revalidate)
-    except Exception as exc:  # the flow already logged the details; summarise below
-        console.print(f"[red]the plan run failed:[/red] {exc}")
-        ok = False
+            state = plan(kit_dir=str(kit_dir) if kit_dir else None, storage_url=storage.url,
+                         config_overrides=overrides, revalidate=revalidate, return_state=True)
+        ok = state.is_completed()
+        if not ok:
+            console.print(f"[red]the plan run failed:[/red] {state.message}")
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -7,9 +7,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, tags
+from prefect import State, flow, tags
 from prefect.artifacts import create_table_artifact
 from prefect.logging import get_run_logger
+from prefect.states import Failed
 
 from erenhot import settings
 from erenhot.catalog import load_catalog
@@ -31,7 +32,7 @@ def plan_run_name() -> str:
 @flow(name="erenhot-plan", flow_run_name=plan_run_name,
       description="二连浩特市国土空间总体规划: deliveries → GX validation → research topics in graph order")
 def plan(kit_dir: str | None = None, storage_url: str | None = None,
-         config_overrides: dict[str, dict[str, Any]] | None = None, revalidate: bool = False) -> dict[str, Any]:
+         config_overrides: dict[str, dict[str, Any]] | None = None, revalidate: bool = False) -> dict[str, Any] | State:
     """Run the plan that exists.
 
     Args:
@@ -55,7 +56,12 @@ def plan(kit_dir: str | None = None, storage_url: str | None = None,
         for dataset_id, entry in sorted(kit["datasets"].items()):
             if latest_delivery(storage, dataset_id) is None:
                 paths = [str(Path(kit_dir) / dataset_id / name) for name in entry["files"]]
-                by = "sample kit (synthetic)" if entry.get("synthetic") else "sample kit (real public data)"
+                if not entry.get("synthetic"):
+                    by = "sample kit (real public data)"
+                elif str(entry.get("provenance", "")).startswith("real"):
+                    by = "sample kit (real public data with synthetic parts)"
+                else:
+                    by = "sample kit (synthetic)"
                 futures.append(ingest_delivery.submit(url, str(entry["department_seq"]), dataset_id, paths, by))
         for f in futures:
             f.result()
@@ -90,6 +96,6 @@ def plan(kit_dir: str | None = None, storage_url: str | None = None,
             logger.error("T%02d %s failed: %s", seq, topic.name_zh, state.message)
     summary = {"datasets": states, "topics": topics}
     if failed:
-        raise RuntimeError(f"topic(s) failed: {', '.join(failed)}; see `erenhot status` for the reasons")
+        return Failed(message=f"topic(s) failed: {', '.join(failed)}; see `erenhot status` for the reasons")
     return summary
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import flow
+from prefect import State, flow
 
 from flows.topic_flow import run_topic_flow, topic_description, topic_run_namer
 
@@ -14,7 +14,7 @@ TOPIC_SEQ = 3
 @flow(name="t03-suitability", flow_run_name=topic_run_namer(TOPIC_SEQ, "适宜性"),
       description=topic_description(TOPIC_SEQ), log_prints=True)
 def t03_suitability(storage_url: str | None = None, wait_seconds: float | None = None,
-                    config_overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+                    config_overrides: dict[str, Any] | None = None) -> dict[str, Any] | State:
     """Evaluate agricultural (incl. grazing) and urban suitability, 承载规模 and conflicts; publish them.
 
     Args:

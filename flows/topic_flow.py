@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from prefect.states import Failed
+
 from erenhot import settings
 from erenhot.catalog import load_catalog
 from tasks.topics import evaluate_topic, publish_artifacts, wait_for_inputs
@@ -30,11 +32,13 @@ def topic_description(topic_seq: int) -> str:
 
 
 def run_topic_flow(topic_seq: int, storage_url: str | None, wait_seconds: float | None,
-                   config_overrides: dict[str, Any] | None) -> dict[str, Any]:
+                   config_overrides: dict[str, Any] | None) -> dict[str, Any] | Failed:
     topic = load_catalog().topic(topic_seq)
     url = storage_url or settings.storage_url()
     wait = settings.input_wait_seconds() if wait_seconds is None else wait_seconds
     readiness = wait_for_inputs(url, topic.seq, wait)
+    if readiness.get("missing_message"):
+        return Failed(message=readiness["missing_message"])  # the run fails naming what is missing
     result = evaluate_topic(url, topic.code, readiness, config_overrides or {})
     publish_artifacts(url, result)
     return {"topic": topic.code, "run_key": result["run_key"], "skipped": result["skipped"],

@@ -18,7 +18,7 @@ from prefect.logging import get_run_logger
 
 from erenhot.catalog import load_catalog
 from erenhot.products import record_run
-from erenhot.readiness import InputsMissing, check_readiness, missing_message
+from erenhot.readiness import check_readiness, missing_message
 from erenhot.storage import Storage
 from erenhot.topics import run_topic
 from tasks import events
@@ -32,9 +32,10 @@ def wait_for_inputs(storage_url: str, topic_seq: int, wait_seconds: float = 0.0,
     Publishes the readiness table (present / validated / missing per input). Optional inputs that
     are missing are logged and the topic degrades.
 
-    Raises:
-        InputsMissing: a required input is still missing after the wait (the message names the
-            department, the seed item and the dataset).
+    Returns:
+        The readiness dict; when a required input is still missing after the wait it carries
+        ``missing_message`` naming the department, the seed item and the dataset of each, and the
+        flow ends failed with that message (an expected outcome, so no exception and no traceback).
     """
     logger = get_run_logger()
     storage = Storage(storage_url)
@@ -54,11 +55,12 @@ def wait_for_inputs(storage_url: str, topic_seq: int, wait_seconds: float = 0.0,
                           description=f"T{topic.seq:02d} {topic.name_zh}: inputs present / validated / missing")
     for r in readiness.missing_optional:
         logger.warning("optional input %s %s is %s: the topic degrades without it", r["input"], r["name_zh"], r["state"])
+    out = readiness.to_dict()
     if readiness.missing_required:
-        message = missing_message(catalog, topic, readiness)
-        record_run(storage, topic.code, "failed", message)
-        raise InputsMissing(message)
-    return readiness.to_dict()
+        out["missing_message"] = missing_message(catalog, topic, readiness)
+        record_run(storage, topic.code, "failed", out["missing_message"])
+        logger.error(out["missing_message"])
+    return out
 
 
 @task(name="evaluate-topic", task_run_name="evaluate {topic_code}")

@@ -72,3 +72,10 @@ def test_resending_an_older_delivery_makes_it_the_newest_again(storage, tmp_path
     assert latest_delivery(storage, "17-01").version == back.delivery.version != v1.version
     assert len(versions(storage, "17-01")) == 3
 
+
+
+def test_empty_files_are_refused_at_the_door(storage, tmp_path):
+    empty = tmp_path / "dem.tif"
+    empty.write_bytes(b"")
+    with pytest.raises(DeliveryError, match="empty file"):
+        ingest(storage, load_catalog(), "1", "01-03", [empty])

@@ -123,8 +123,8 @@ def finish(storage: Storage, catalog: Catalog, topic: Topic, writer: LayerWriter
     """Write the report (Markdown + HTML), commit the publication, return the flow result."""
     synthetic = [r["id"] for r in inputs_rows if "synthetic" in str(r.get("delivered_by", ""))]
     if synthetic:
-        notes = [f"本次评价使用了样例（合成）数据 — inputs from the synthetic sample kit: {', '.join(synthetic)}. "
-                 "The figures illustrate the method, not Erenhot."] + list(notes)
+        notes = [f"本次评价使用了样例（合成）数据 — wholly or partly synthetic inputs from the sample kit: "
+                 f"{', '.join(synthetic)}. Where they matter, the figures illustrate the method, not Erenhot."] + list(notes)
         sections = [Section("注意 Synthetic inputs", [notes[0]])] + list(sections)
     report = ReportInput(
         title_zh=topic.name_zh, title_en=topic.name_en, topic_code=topic.code, run_key=writer.pub.key,
