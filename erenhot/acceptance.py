@@ -225,6 +225,9 @@ def accept_delivery(storage: Storage, catalog: Catalog, delivery: Delivery, *,
     if state == "validated":
         report["standard"] = standardise(storage, delivery, parts)
     record_validation(storage, delivery, report)
+    from erenhot.receipts import write_receipt  # the department's bilingual receipt, beside the report
+
+    write_receipt(storage, report, delivery, catalog)
     return report
 
 

@@ -23,7 +23,7 @@ from erenhot.catalog import load_catalog
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="二连浩特市国土空间总体规划 data pipelines: deliveries, checks, research topics.")
-console = Console(soft_wrap=True)
+console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)  # logs and pipes: no 80-column wrap
 
 
 def _storage():
@@ -191,11 +191,11 @@ def run(
     raise typer.Exit(0 if ok else 1)
 
 
-def _print_status(storage, products_only: bool = False) -> None:
+def _print_status(storage, products_only: bool = False, datasets: bool = True) -> None:
     from erenhot.status import plan_status
 
     st = plan_status(storage, load_catalog())
-    if not products_only:
+    if not products_only and datasets:
         t = Table(title=f"资料 Datasets in {st['storage']}")
         for c in ("id", "名称", "state", "version", "problem"):
             t.add_column(c, overflow="fold")
@@ -221,15 +221,72 @@ def _print_status(storage, products_only: bool = False) -> None:
 
 
 @app.command()
-def status(as_json: Annotated[bool, typer.Option("--json", help="print the status as JSON")] = False) -> None:
-    """Datasets (delivered / validated / failed / missing) and topics (done / failed / waiting / not-run)."""
+def status(
+    department: Annotated[Optional[str], typer.Argument(help="a department (seq, slug or short Chinese name)")] = None,
+    dataset: Annotated[Optional[str], typer.Argument(help="a dataset id of that department: shows its delivery receipt")] = None,
+    version: Annotated[Optional[str], typer.Option(help="with DATASET: a delivery version (or a unique prefix)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the status as JSON")] = False,
+) -> None:
+    """Readiness of the 22 departments and the topics; with DEPT its datasets; with DEPT DATASET the receipt.
+
+    States: datasets delivered / validated / failed / missing; topics done / failed / waiting / not-run.
+    """
+    from rich.markdown import Markdown
+
+    from erenhot.board import board_table_rows, department_board, department_detail, department_markdown
+    from erenhot.landing import DeliveryError
+    from erenhot.receipts import receipt_for
     from erenhot.status import plan_status
 
     storage = _storage()
-    if as_json:
-        typer.echo(json.dumps(plan_status(storage, load_catalog()), ensure_ascii=False, indent=2))
+    cat = load_catalog()
+    if department is None:
+        if as_json:
+            doc = plan_status(storage, cat)
+            doc["departments"] = department_board(storage, cat)
+            typer.echo(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
+            return
+        rows = board_table_rows(department_board(storage, cat))
+        t = Table(title=f"资料收集进度 Readiness of the departments · {storage.url}")
+        for c in rows[0]:
+            t.add_column(str(c), overflow="fold")
+        for r in rows:
+            t.add_row(*[str(v) for v in r.values()])
+        console.print(t)
+        _print_status(storage, products_only=False, datasets=False)
         return
-    _print_status(storage)
+    try:
+        detail = department_detail(storage, cat, department)
+    except DeliveryError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    if dataset is None:
+        if as_json:
+            typer.echo(json.dumps(detail, ensure_ascii=False, indent=2, default=str))
+        else:
+            console.print(Markdown(department_markdown(detail)))
+        return
+    try:
+        ds = cat.dataset(dataset)
+    except KeyError as exc:
+        console.print(f"[red]unknown dataset:[/red] {exc.args[0] if exc.args else dataset}")
+        raise typer.Exit(2) from exc
+    if ds.department_seq != detail["seq"]:
+        console.print(f"[red]{ds.id} is delivered by department {ds.department_seq}, not {detail['seq']}[/red]")
+        raise typer.Exit(2)
+    try:
+        text = receipt_for(storage, cat, ds.id, version)
+    except KeyError as exc:
+        console.print(f"[red]{exc.args[0] if exc.args else exc}[/red]")
+        raise typer.Exit(2) from exc
+    if text is None:
+        files = ", ".join((ds.delivery or {}).get("files", [])) or "see erenhot catalog"
+        console.print(f"{ds.id} {ds.name_zh}: nothing delivered yet (expected: {files})")
+        return
+    if as_json:
+        typer.echo(json.dumps({"dataset": ds.id, "receipt": text}, ensure_ascii=False, indent=2))
+    else:
+        console.print(Markdown(text))
 
 
 @app.command()

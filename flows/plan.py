@@ -19,7 +19,7 @@ from erenhot.storage import Storage
 from flows.t02_carrying_capacity import t02_carrying_capacity
 from flows.t03_suitability import t03_suitability
 from flows.topic_flow import PLAN_TZ
-from tasks.deliveries import flush_event_outbox, ingest_delivery, validate_delivery
+from tasks.deliveries import flush_event_outbox, ingest_delivery, publish_readiness_board, validate_delivery
 
 TOPIC_FLOWS = {2: t02_carrying_capacity, 3: t03_suitability}
 BOUNDARY_DATASET = "01-04"
@@ -78,6 +78,7 @@ def plan(kit_dir: str | None = None, storage_url: str | None = None,
         table=[{"dataset": i, "名称": catalog.dataset(i).name_zh, "department": catalog.department(catalog.dataset(i).department_seq).short_zh,
                 "state": s, "version": latest_delivery(storage, i).version} for i, s in sorted(states.items())],
         key="plan-deliveries", description="newest delivery of every delivered dataset and its validation state")
+    publish_readiness_board(url)
     topics: dict[str, Any] = {}
     failed: list[str] = []
     for seq in catalog.topic_order():

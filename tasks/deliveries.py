@@ -10,8 +10,10 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.logging import get_run_logger
 
 from erenhot.acceptance import accept_delivery
+from erenhot.board import board_table_rows, department_board
 from erenhot.catalog import load_catalog
 from erenhot.landing import ingest, latest_delivery
+from erenhot.receipts import receipt_for
 from erenhot.storage import Storage
 from tasks import events
 
@@ -73,11 +75,18 @@ def validate_delivery(storage_url: str, dataset_id: str, force: bool = False) ->
         for line in report["failures"]:
             logger.error(line)
         create_markdown_artifact(
-            key=artifact_key("quarantine", dataset_id),
-            markdown="### 数据验收未通过 Delivery failed validation — kept in quarantine\n\n"
-                     + "\n".join(f"- {line}" for line in report["failures"]),
-            description=f"{dataset_id} {delivery.version}")
+            key=artifact_key("receipt", dataset_id), markdown=receipt_for(storage, catalog, dataset_id, delivery.version) or "",
+            description=f"数据验收回执 receipt · {dataset_id} {delivery.version}: not accepted, kept in quarantine")
     else:
         logger.info("%s %s: %s", dataset_id, delivery.version, report["summary"])
     return {"dataset_id": dataset_id, "version": delivery.version, "state": report["state"],
             "summary": report["summary"], "failures": report["failures"]}
+
+
+@task(name="publish-readiness-board")
+def publish_readiness_board(storage_url: str) -> None:
+    """Table artifact ``readiness-board``: for each of the 22 departments what the seed asks, what
+    arrived, passed, failed and is missing, and which implemented topics it blocks."""
+    storage = Storage(storage_url)
+    create_table_artifact(table=board_table_rows(department_board(storage, load_catalog())), key="readiness-board",
+                          description="资料收集进度 Readiness of the 22 departments against the seed")
