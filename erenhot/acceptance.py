@@ -22,15 +22,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
-from pyproj.transformer import TransformerGroup
 
-from erenhot import formats, validation
+from erenhot import crs, formats, validation
 from erenhot.catalog import Catalog
 from erenhot.landing import Delivery, record_validation, validation_report
 from erenhot.storage import Storage, sha256_bytes
 
-ANALYSIS_EPSG = validation.ANALYSIS_EPSG
+ANALYSIS_EPSG = crs.ANALYSIS_EPSG
 BOUNDARY_DATASET = "01-04"
 BOUNDARY_PART = "city"
 NUMERIC_TYPES = {"int", "integer", "float", "number", "double", "real", "numeric"}
@@ -38,10 +36,17 @@ NUMERIC_TYPES = {"int", "integer", "float", "number", "double", "real", "numeric
 
 @dataclass
 class Part:
-    """One readable unit of a delivery (a vector layer, a raster, a table)."""
+    """One readable unit of a delivery: a vector layer, a raster, a table or a document.
+
+    ``kind`` is ``vector`` | ``raster`` | ``table`` | ``document``. A point table (CSV/XLSX with
+    coordinate columns) is a ``vector`` part that also keeps its attribute table in ``table``; a
+    document has no GX frames and carries its metadata as a one-row ``table`` (so the standard
+    manifest records it). ``metadata`` holds what the reader detected or converted (layer, driver,
+    notes, document pages/title/checksum, yearbook units and dropped rows) for the standard manifest.
+    """
 
     name: str
-    kind: str  # vector | raster | table
+    kind: str  # vector | raster | table | document
     files: list[str]
     gdf: gpd.GeoDataFrame | None = None
     projected: gpd.GeoDataFrame | None = None
@@ -50,6 +55,16 @@ class Part:
     encoding: str | None = None
     source_crs: str = ""
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    transform: dict[str, Any] | None = None  # CRS transformation record, set by build_frames()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # build_frames() sets a vector part's frames to its vector facts; a point table keeps its
+        # attribute table beside them as the "table" frame, so a table suite (17-01 stations.table)
+        # still checks it.
+        if name == "frames" and value and self.kind == "vector" and getattr(self, "table", None) is not None:
+            value = {"table": self.table, **value}
+        object.__setattr__(self, name, value)
 
 
 def _context(catalog: Catalog, delivery: Delivery) -> dict[str, Any]:
@@ -69,56 +84,120 @@ def _numeric_fields(catalog: Catalog, dataset_id: str) -> list[str]:
 
 
 def read_parts(storage: Storage, catalog: Catalog, delivery: Delivery) -> list[Part]:
-    """Read every vector, raster, table and weather file of a delivery into :class:`Part` objects.
+    """Read every file of a delivery into :class:`Part` objects (nothing in the landing zone changes).
 
-    Loose shapefiles are grouped with their sidecars; an EPW weather file is turned into the
-    standard daily climate table (precipitation from a delivered ``precip_daily.csv`` when the EPW
-    has none).
+    * vectors: zipped/loose shapefiles (grouped with their sidecars), GeoPackage, FileGDB (zipped
+      or as a delivered ``*.gdb`` folder), GeoJSON, KML. A file with one layer is the part named
+      after its stem; a file with several layers gives one part per layer, ``<file stem>.<layer>``
+      (a non-spatial table inside a GeoPackage/FileGDB becomes a ``table`` part);
+    * rasters: GeoTIFF and ASCII grid (with ``.prj``/world-file sidecars), as GeoTIFF bytes;
+    * tables: CSV/XLSX, numeric contract fields converted; a statistical-yearbook sheet is
+      normalised when the catalog delivery block says ``layout: yearbook``; a table with coordinate
+      columns (the block's ``point_columns``, else 经度/纬度, lon/lat, X/Y …; CRS from the block's
+      ``epsg``, else CGCS2000 degrees for lon/lat) becomes a point ``vector`` part;
+    * an EPW weather file becomes the standard daily climate table (precipitation from a delivered
+      ``precip_daily.csv`` when the EPW has none);
+    * documents (PDF, DOCX, other files; XLSX too in a dataset of kind ``document``; a zip without
+      vector data there) become ``document`` parts with their metadata and the manifest's sha256.
 
     Raises:
-        formats.FormatError: a file cannot be read (the message names it).
+        formats.FormatError: a file cannot be read, or two files would give parts of one name (the
+        message starts with the file name).
     """
-    names = [f.name for f in delivery.files]
+    from erenhot import documents, yearbook  # here, not at the top: the module's imports are shared
+
+    dataset = catalog.dataset(delivery.dataset_id)
+    contract = dataset.delivery or {}
+    sha = {f.name: f.sha256 for f in delivery.files}
+    blobs: dict[str, bytes] = {}
+
+    def read(n: str) -> bytes:
+        if n not in blobs:
+            blobs[n] = storage.read_bytes(delivery.file_path(n))
+        return blobs[n]
+
     by_kind: dict[str, list[str]] = {}
-    for n in names:
-        by_kind.setdefault(formats.part_kind(n), []).append(n)
+    for n in sha:
+        kind = formats.part_kind(n)
+        if dataset.kind == "document" and (kind == "table" or (
+                n.lower().endswith(".zip") and not formats.archive_holds_vector(formats.list_archive(read(n), label=n)))):
+            kind = "document"
+        by_kind.setdefault(kind, []).append(n)
+    sidecars = by_kind.get("sidecar", [])
     parts: list[Part] = []
-    for n in by_kind.get("vector", []):
-        stem = PurePosixPath(n).stem
-        sidecars = {}
-        if n.lower().endswith(".shp"):
-            sidecars = {s: storage.read_bytes(delivery.file_path(s)) for s in by_kind.get("sidecar", [])
-                        if PurePosixPath(s).stem == stem}
-        read = formats.read_vector_bytes(n, storage.read_bytes(delivery.file_path(n)), sidecars)
-        gdf = read.gdf
-        gdf.columns = [c if c == gdf.geometry.name else str(c).upper() for c in gdf.columns]
-        parts.append(Part(name=stem, kind="vector", files=[n, *sidecars], gdf=gdf, encoding=read.encoding,
-                          source_crs=gdf.crs.to_string() if gdf.crs else "none"))
+
+    def add(part: Part) -> None:
+        taken = next((p for p in parts if p.name == part.name), None)
+        if taken is not None and part.kind == "document":
+            part.name = part.files[0]  # a document beside data of the same stem keeps its full name
+        elif taken is not None:
+            raise formats.FormatError(f"{part.files[0]}: gives the part '{part.name}' that {taken.files[0]} already "
+                                      f"gives — rename one of the files")
+        parts.append(part)
+
+    sources = [(n, [n], lambda n=n: formats.read_vector_layers(
+        n, read(n), {s: read(s) for s in formats.sidecars_for(n, sidecars)} if n.lower().endswith(".shp") else None))
+        for n in by_kind.get("vector", [])]
+    gdbs: dict[str, list[str]] = {}
+    for n in by_kind.get("gdb", []):
+        gdbs.setdefault(formats.filegdb_folder(n), []).append(n)
+    sources += [(folder, members, lambda f=folder, m=members: formats.read_filegdb_files(f, {x: read(x) for x in m}))
+                for folder, members in gdbs.items()]
+    for n, files, reader in sources:
+        reads = reader()
+        used = [*files, *(formats.sidecars_for(n, sidecars) if n.lower().endswith(".shp") else [])]
+        for r, name in zip(reads, formats.layer_part_names(PurePosixPath(n).stem, reads)):
+            meta = {"layer": r.layer, "driver": r.driver, "notes": list(r.notes)}
+            if not r.spatial:
+                add(Part(name=name, kind="table", files=used, table=r.gdf, encoding=r.encoding, metadata=meta))
+                continue
+            gdf = r.gdf
+            gdf.columns = [c if c == gdf.geometry.name else str(c).upper() for c in gdf.columns]
+            add(Part(name=name, kind="vector", files=used, gdf=gdf, encoding=r.encoding,
+                     source_crs=gdf.crs.to_string() if gdf.crs else "none", metadata=meta))
     for n in by_kind.get("raster", []):
-        data = storage.read_bytes(delivery.file_path(n))
-        formats.check_raster_bytes(n, data)
-        parts.append(Part(name=PurePosixPath(n).stem, kind="raster", files=[n], raster=data))
+        side = formats.sidecars_for(n, sidecars)
+        rr = formats.read_raster_bytes(n, read(n), {s: read(s) for s in side})
+        add(Part(name=PurePosixPath(n).stem, kind="raster", files=[n, *side], raster=rr.data, source_crs=rr.crs,
+                 metadata={"driver": rr.driver, "notes": list(rr.notes)}))
     numeric = _numeric_fields(catalog, delivery.dataset_id)
-    tables: dict[str, tuple[str, pd.DataFrame, str]] = {}
+    tables: dict[str, tuple[str, pd.DataFrame, str, dict[str, Any]]] = {}
     for n in by_kind.get("table", []):
-        df, enc = formats.read_table_bytes(n, storage.read_bytes(delivery.file_path(n)))
+        if contract.get("layout") == "yearbook":
+            yb = yearbook.read_yearbook(n, read(n))
+            df, enc, meta = yb.frame, yb.encoding or "", {"yearbook": yb.report()}
+        else:
+            df, enc = formats.read_table_bytes(n, read(n))
+            meta = {}
         df.columns = [str(c).strip() for c in df.columns]
-        tables[PurePosixPath(n).stem] = (n, df, enc)
+        tables[PurePosixPath(n).stem] = (n, df, enc, meta)
     weather = by_kind.get("weather", [])
     if weather:
         n = weather[0]
-        station, hourly = formats.read_epw(storage.read_bytes(delivery.file_path(n)), name=n)
+        station, hourly = formats.read_epw(read(n), name=n)
         daily = formats.epw_daily(station, hourly)
         used = [n]
         if daily["precip_mm"].isna().all() and "precip_daily" in tables:
-            pn, pdf, _ = tables.pop("precip_daily")
+            pn, pdf, _, _ = tables.pop("precip_daily")
             pdf = formats.coerce_numeric(pdf, ["precip_mm"])
             daily = daily.drop(columns="precip_mm").merge(pdf[["date", "precip_mm"]], on="date", how="left")
             used.append(pn)
         daily = daily[["station_id", "date", "tmean_c", "tmax_c", "tmin_c", "precip_mm", "rh_pct", "wind_ms"]]
-        parts.append(Part(name="climate_daily", kind="table", files=used, table=daily, encoding="latin-1"))
-    for stem, (n, df, enc) in tables.items():
-        parts.append(Part(name=stem, kind="table", files=[n], table=formats.coerce_numeric(df, numeric), encoding=enc))
+        add(Part(name="climate_daily", kind="table", files=used, table=daily, encoding="latin-1"))
+    for stem, (n, df, enc, meta) in tables.items():
+        df = formats.coerce_numeric(df, numeric)
+        points = formats.points_from_table(n, df, columns=contract.get("point_columns"), epsg=contract.get("epsg"))
+        if points is None:
+            add(Part(name=stem, kind="table", files=[n], table=df, encoding=enc, metadata=meta))
+            continue
+        add(Part(name=stem, kind="vector", files=[n], gdf=points.gdf, table=df, encoding=enc,
+                 source_crs=f"EPSG:{points.epsg}" if points.epsg else "none",
+                 metadata={**meta, "point_columns": [points.x, points.y], "notes": list(points.notes)}))
+    for n in by_kind.get("document", []):
+        info = documents.document_info(n, read(n))
+        meta = {**info.to_dict(), "sha256": sha[n]}
+        row = {k: "; ".join(v) if isinstance(v, list) else v for k, v in meta.items()}
+        add(Part(name=PurePosixPath(n).stem, kind="document", files=[n], table=pd.DataFrame([row]), metadata=meta))
     return parts
 
 
@@ -135,12 +214,15 @@ def load_boundary(storage: Storage) -> shapely.Geometry | None:
     return shapely.union_all(gdf.to_crs(ANALYSIS_EPSG).geometry.values)
 
 
-def build_frames(part: Part, boundary: shapely.Geometry | None) -> None:
-    """Fill ``part.frames`` with the fact frames its suites check."""
+def build_frames(part: Part, boundary: shapely.Geometry | None, crs_override: str | None = None) -> None:
+    """Fill ``part.frames`` with the fact frames its suites check (vectors: transformed to EPSG:4525
+    with :func:`erenhot.crs.to_analysis`, using the CRS given at ingest when there is one)."""
     if part.kind == "vector":
-        features, dataset, projected = validation.vector_facts(part.gdf, boundary, encoding=part.encoding)
+        features, dataset, projected, record = validation.vector_facts(part.gdf, boundary, encoding=part.encoding,
+                                                                       override=crs_override)
         part.frames = {"features": features, "dataset": dataset}
         part.projected = projected
+        part.transform = record.to_dict() if record is not None else None
     elif part.kind == "raster":
         part.frames = {"raster": validation.raster_facts(part.raster)}
     else:
@@ -198,7 +280,7 @@ def accept_delivery(storage: Storage, catalog: Catalog, delivery: Delivery, *,
                                "source": "docs/deliveries.md", "examples": [], "error": ""})
             continue
         if not part.frames:
-            build_frames(part, boundary)
+            build_frames(part, boundary, getattr(delivery, "crs_override", None))
         if frame not in part.frames:
             continue
         for r in validation.run_suite(part.frames[frame], validation.load_suite_dict(path), label=str(path)):
@@ -233,16 +315,6 @@ def accept_delivery(storage: Storage, catalog: Catalog, delivery: Delivery, *,
 
 # -- standardisation -------------------------------------------------------------------------
 
-def _transformation(src: Any) -> str:
-    if src is None:
-        return ""
-    try:
-        group = TransformerGroup(CRS.from_user_input(src), CRS.from_epsg(ANALYSIS_EPSG), always_xy=True)
-        return group.transformers[0].description if group.transformers else ""
-    except Exception:  # pyproj raises CRSError/ProjError for exotic inputs; the pipeline text is informative only
-        return ""
-
-
 def standardise(storage: Storage, delivery: Delivery, parts: list[Part]) -> str:
     """Write the standard form of a validated delivery; returns the manifest path.
 
@@ -267,15 +339,15 @@ def standardise(storage: Storage, delivery: Delivery, parts: list[Part]) -> str:
             gdf.to_parquet(buf, index=False)
             rel = f"{prefix}/{part.name}.parquet"
             sha = storage.write_bytes(rel, buf.getvalue())
-            src_crs = part.gdf.crs
+            record = part.transform or {}
             entries[part.name] = {"kind": "vector", "path": rel, "sha256": sha, "rows": len(gdf),
                                   "source_files": part.files, "encoding": part.encoding,
-                                  "source_crs": src_crs.to_string() if src_crs else "none",
+                                  "source_crs": record.get("source_crs") or (part.gdf.crs.to_string() if part.gdf.crs else "none"),
                                   "target_crs": f"EPSG:{ANALYSIS_EPSG}",
-                                  "transformation": _transformation(src_crs) or "none (already EPSG:4525)",
+                                  "transformation": record.get("transformation") or "none (already EPSG:4525)",
+                                  "crs": record,
                                   "repaired_after_projection": int(invalid.sum()),
-                                  "note": ("GeoJSON without a crs member is CRS84 (RFC 7946); taken as CGCS2000 "
-                                           "(difference of centimetres)" if src_crs is not None and src_crs.to_epsg() == 4326 else "")}
+                                  "note": record.get("note", "")}
         elif part.kind == "raster":
             data, src_crs, info = _raster_to_analysis_crs(part.raster)
             rel = f"{prefix}/{part.name}.tif"

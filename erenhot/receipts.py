@@ -138,9 +138,11 @@ def action_for(check: dict[str, Any]) -> tuple[str, str]:
             "补发缺少的文件", "send the missing file")
     if error and ("does not exist" in error or "not found" in error.lower()) and col:
         return f"补充字段 {col}（见交付约定）", f"add the field {col} (see the delivery contract)"
-    if col == "crs_cgcs2000":
-        return ("按 CGCS2000 坐标系导出（EPSG:4490 或 4525），并附 .prj 文件",
-                "export in CGCS2000 (EPSG:4490/4525) with the .prj file")
+    if col in ("crs_accepted", "crs_cgcs2000"):
+        return ("按 CGCS2000 坐标系导出（EPSG:4490 或 4525），并附 .prj 文件；无 .prj 时在交付时注明坐标系",
+                "export in CGCS2000 (EPSG:4490/4525) with the .prj file, or name the coordinate system at delivery")
+    if col == "swapped_count":
+        return ("交换 x、y 两列（x 应为东坐标/经度）后重新发送", "swap the x and y columns (x is easting/longitude) and resend")
     if col == "geom_valid":
         return "在 GIS 中修复几何（自相交等）后重新发送", "repair the geometries (self-intersections) in the GIS and resend"
     if col == "geom_empty":

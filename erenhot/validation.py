@@ -6,9 +6,9 @@ expectations from the hand-written suites in ``expectations/<dataset_id>/<part>.
 * ``features`` — one row per feature: ``fid``, ``geom_valid``, ``geom_empty``, ``geom_type``,
   ``within_boundary`` (after transformation to EPSG:4525), ``area_m2`` and the attribute columns
   (upper-cased);
-* ``dataset`` — one row per vector part: ``crs_epsg``, ``crs_cgcs2000``, ``feature_count``,
+* ``dataset`` — one row per vector part: ``crs_epsg``, ``crs_accepted``, ``feature_count``, ``swapped_count``,
   ``mojibake_share`` and the EPSG:4525 bounds;
-* ``raster`` — one row per raster part: ``crs_epsg``, ``crs_cgcs2000``, ``res_x``/``res_y`` (m or °),
+* ``raster`` — one row per raster part: ``crs_epsg``, ``crs_accepted``, ``res_x``/``res_y`` (m or °),
   ``nodata``, ``dtype``, exact ``min``/``max``/``mean`` and ``nodata_fraction`` from a block scan;
 * ``table`` — the table itself (CSV/XLSX, or the daily climate frame assembled from an EPW file).
 
@@ -31,11 +31,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
 
 from erenhot import settings  # noqa: F401  (switches analytics off before GX is imported)
+from erenhot.crs import CrsError, diagnose, identify, swapped_axes, to_analysis
 
-ANALYSIS_EPSG = 4525
 EXPECTATIONS_DIR = Path(__file__).resolve().parents[1] / "expectations"
 FRAMES = ("dataset", "features", "raster", "table")
 
@@ -78,56 +77,46 @@ def suite_files(dataset_id: str, root: Path | None = None) -> dict[tuple[str, st
 # -- CRS facts -------------------------------------------------------------------------------
 
 def crs_facts(crs: Any) -> dict[str, Any]:
-    """EPSG code (0 when unknown or absent), CGCS2000-ness and name of a CRS.
+    """EPSG code (0 when unknown or absent), acceptance and labels of a layer's CRS.
 
-    A GeoJSON without a ``crs`` member is CRS84 by RFC 7946; it is accepted as CGCS2000 (the two
-    differ by centimetres, well below the 30 m grid) and the manifest of the standard data says so.
+    Accepted: CGCS2000, Xian 1980 and Beijing 1954 (geographic, 3°/6° Gauss–Krüger with or without
+    zone prefix) and WGS 84 longitude/latitude — the systems Chinese departments deliver in, all
+    transformable to EPSG:4525 (see :mod:`erenhot.crs`). Web Mercator, UTM etc. are not accepted.
     """
-    if crs is None:
-        return {"crs_epsg": 0, "crs_cgcs2000": False, "crs_name": "none"}
-    c = CRS.from_user_input(crs)
-    horiz = c.sub_crs_list[0] if c.is_compound else c
-    epsg = horiz.to_epsg() or 0
-    datum = (horiz.datum.name if horiz.datum else "") or ""
-    is_cgcs = "2000" in datum and "China" in datum or epsg in (4490, 4479, 4480) or 4491 <= epsg <= 4554
-    if epsg in (4326,) or (c.to_authority() or ("", ""))[0] == "OGC":
-        is_cgcs = True
-        epsg = epsg or 4326
-    return {"crs_epsg": int(epsg), "crs_cgcs2000": bool(is_cgcs), "crs_name": horiz.name}
+    info = identify(crs)
+    return {"crs_epsg": int(info.epsg or 0), "crs_accepted": bool(info.accepted), "crs_datum": info.datum,
+            "crs_kind": info.kind, "crs_name": info.name, "crs_label_zh": info.label_zh}
 
 
 def diagnose_crs(bounds: tuple[float, float, float, float]) -> str:
-    """A guess at the CRS of coordinates without one, for the error message."""
-    minx, miny, maxx, maxy = bounds
-    if -180 <= minx <= 180 and -90 <= miny <= 90 and maxx <= 180 and maxy <= 90:
-        return "coordinates look like longitude/latitude degrees (EPSG:4490 CGCS2000 geographic?)"
-    if 13_000_000 <= minx < 46_000_000:
-        zone = int(minx // 1_000_000)
-        return f"eastings look like 3-degree Gauss–Krüger zone {zone} with the zone prefix (EPSG:{4488 + zone}?)"
-    if 100_000 <= minx <= 900_000 and 3_000_000 <= miny <= 6_000_000:
-        return "eastings look like Gauss–Krüger without zone prefix (EPSG:4546 for CM 111°E?)"
-    return "coordinates do not look like any CGCS2000 form"
+    """A guess at the CRS of coordinates without one, for the error message (:func:`erenhot.crs.diagnose`)."""
+    return diagnose(bounds)
 
 
 # -- fact frames -----------------------------------------------------------------------------
 
-def vector_facts(gdf: gpd.GeoDataFrame, boundary: shapely.Geometry | None, *, encoding: str | None = None
-                 ) -> tuple[pd.DataFrame, pd.DataFrame, gpd.GeoDataFrame | None]:
+def vector_facts(gdf: gpd.GeoDataFrame, boundary: shapely.Geometry | None, *, encoding: str | None = None,
+                 override: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame, gpd.GeoDataFrame | None, Any]:
     """Per-feature and per-dataset facts of a vector layer.
 
     Args:
         gdf: the layer as delivered (any CRS, or none).
         boundary: the city boundary in EPSG:4525 (features must be covered by it), or ``None``.
+        override: the CRS given explicitly at ingest for a layer without (or with a wrong) ``.prj``.
 
     Returns:
-        ``(features, dataset, projected)`` where ``projected`` is the layer in EPSG:4525 (``None``
-        when it has no CRS, so it cannot be transformed).
+        ``(features, dataset, projected, record)``: ``projected`` is the layer in EPSG:4525 and
+        ``record`` its :class:`erenhot.crs.TransformRecord`; both ``None`` when the CRS is missing or
+        not accepted (then the ``crs_accepted`` fact fails, with :func:`erenhot.crs.diagnose`'s guess).
     """
-    facts = crs_facts(gdf.crs)
+    facts = crs_facts(override if override else gdf.crs)
     projected: gpd.GeoDataFrame | None = None
-    if gdf.crs is not None:
-        src = gdf if facts["crs_epsg"] != 4326 else gdf.set_crs(4490, allow_override=True)
-        projected = src.to_crs(ANALYSIS_EPSG)
+    record = None
+    if facts["crs_accepted"]:
+        try:
+            projected, record = to_analysis(gdf, override=override)
+        except CrsError:
+            projected = None
     geoms = (projected if projected is not None else gdf).geometry.values
     empty = shapely.is_empty(geoms) | shapely.is_missing(geoms)
     delivered = gdf.geometry.values  # validity is a property of the delivered coordinates
@@ -139,6 +128,7 @@ def vector_facts(gdf: gpd.GeoDataFrame, boundary: shapely.Geometry | None, *, en
             {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString", 6: "MultiPolygon"}
         ).fillna("Other").astype(str).values,
         "area_m2": shapely.area(geoms) if projected is not None else np.nan,
+        "axes_swapped": swapped_axes(gdf, override if override else gdf.crs) if len(gdf) else np.zeros(0, bool),
     })
     if boundary is not None and projected is not None:
         shapely.prepare(boundary)
@@ -152,9 +142,11 @@ def vector_facts(gdf: gpd.GeoDataFrame, boundary: shapely.Geometry | None, *, en
     text_cols = [c for c in gdf.columns if c != gdf.geometry.name and gdf[c].dtype.kind in "OUT"]
     moji = max((_moji(gdf[c]) for c in text_cols), default=0.0)
     b = projected.total_bounds if projected is not None and len(projected) else (np.nan,) * 4
-    dataset = pd.DataFrame([{**facts, "feature_count": len(gdf), "mojibake_share": moji,
+    dataset = pd.DataFrame([{**facts, "crs_approximate": bool(record.approximate) if record else False,
+                             "feature_count": len(gdf), "mojibake_share": moji,
+                             "swapped_count": int(features["axes_swapped"].sum()),
                              "encoding": encoding or "", "minx": b[0], "miny": b[1], "maxx": b[2], "maxy": b[3]}])
-    return features, dataset, projected
+    return features, dataset, projected, record
 
 
 def _moji(s: pd.Series) -> float:

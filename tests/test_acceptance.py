@@ -58,7 +58,7 @@ def test_bad_delivery_is_quarantined_with_a_clear_message_and_kept(delivered, tm
     assert "部门 1 自然资源局" in text and "01-46a.dltb" in text and "DLTB.zip" in text
     assert "[DLBM]" in text and "9999" in text  # unknown 三调 code, with the offending value
     assert "[geom_valid]" in text  # the bow-tie
-    assert "[crs_cgcs2000]" in text  # Web Mercator is not CGCS2000
+    assert "[crs_accepted]" in text  # Web Mercator is not an accepted Chinese system
     # nothing lost: the bytes stay in the landing zone, a quarantine marker points at them
     assert storage.read_bytes(d.file_path("DLTB.zip")) == bad_zip.read_bytes()
     marker = storage.read_json(f"quarantine/01-46a.dltb/{d.version}.json")

@@ -86,7 +86,7 @@ def test_failed_receipt_lists_the_problem_with_file_layer_column_fid_and_action(
     d, report = store["01-27"]
     assert report["state"] == "failed"
     text = storage.read_bytes(receipt_path("01-27", d.version)).decode("utf-8")
-    assert "**未通过 Not accepted**" in text and "1 of 14 checks failed" in text
+    assert "**未通过 Not accepted**" in text and "1 of 15 checks failed" in text
     assert "未标准化" in text and "quarantine" in text
     row = next(line for line in text.splitlines() if line.startswith("| 1 |"))
     cells = [c.strip() for c in row.strip("|").split("|")]
@@ -106,7 +106,7 @@ def test_vector_receipt_shows_the_crs_transformation(store):
     line = next(x for x in text.splitlines() if x.startswith("- **faults**"))
     assert "→ EPSG:4525" in line and "China Geodetic Coordinate System 2000" in line
     assert "投影后修复几何 geometries repaired after projection: 0" in line
-    assert "2 个要素 features" in line and "RFC 7946" in line
+    assert "2 个要素 features" in line and "about 1 m or less" in line  # WGS 84 lon/lat taken to CGCS2000
     assert f"standard/01-27/{d.version}/" in text
 
 
