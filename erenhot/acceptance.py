@@ -42,7 +42,8 @@ class Part:
     coordinate columns) is a ``vector`` part that also keeps its attribute table in ``table``; a
     document has no GX frames and carries its metadata as a one-row ``table`` (so the standard
     manifest records it). ``metadata`` holds what the reader detected or converted (layer, driver,
-    notes, document pages/title/checksum, yearbook units and dropped rows) for the standard manifest.
+    notes, document pages/title/checksum, yearbook units and dropped rows) for the standard manifest;
+    ``transform`` is the CRS transformation record :func:`build_frames` sets on vector parts.
     """
 
     name: str
@@ -58,13 +59,6 @@ class Part:
     metadata: dict[str, Any] = field(default_factory=dict)
     transform: dict[str, Any] | None = None  # CRS transformation record, set by build_frames()
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        # build_frames() sets a vector part's frames to its vector facts; a point table keeps its
-        # attribute table beside them as the "table" frame, so a table suite (17-01 stations.table)
-        # still checks it.
-        if name == "frames" and value and self.kind == "vector" and getattr(self, "table", None) is not None:
-            value = {"table": self.table, **value}
-        object.__setattr__(self, name, value)
 
 
 def _context(catalog: Catalog, delivery: Delivery) -> dict[str, Any]:
@@ -135,33 +129,33 @@ def read_parts(storage: Storage, catalog: Catalog, delivery: Delivery) -> list[P
                                       f"gives — rename one of the files")
         parts.append(part)
 
-    sources = [(n, [n], lambda n=n: formats.read_vector_layers(
-        n, read(n), {s: read(s) for s in formats.sidecars_for(n, sidecars)} if n.lower().endswith(".shp") else None))
-        for n in by_kind.get("vector", [])]
-    gdbs: dict[str, list[str]] = {}
-    for n in by_kind.get("gdb", []):
-        gdbs.setdefault(formats.filegdb_folder(n), []).append(n)
-    sources += [(folder, members, lambda f=folder, m=members: formats.read_filegdb_files(f, {x: read(x) for x in m}))
-                for folder, members in gdbs.items()]
-    for n, files, reader in sources:
-        reads = reader()
-        used = [*files, *(formats.sidecars_for(n, sidecars) if n.lower().endswith(".shp") else [])]
-        for r, name in zip(reads, formats.layer_part_names(PurePosixPath(n).stem, reads)):
+    def add_layers(stem: str, files: list[str], reads: list[formats.VectorRead]) -> None:
+        for r, name in zip(reads, formats.layer_part_names(stem, reads)):
             meta = {"layer": r.layer, "driver": r.driver, "notes": list(r.notes)}
-            if not r.spatial:
-                add(Part(name=name, kind="table", files=used, table=r.gdf, encoding=r.encoding, metadata=meta))
+            if not r.spatial:  # an attribute table inside a GeoPackage/FileGDB
+                add(Part(name=name, kind="table", files=files, table=r.gdf, encoding=r.encoding, metadata=meta))
                 continue
             gdf = r.gdf
             gdf.columns = [c if c == gdf.geometry.name else str(c).upper() for c in gdf.columns]
-            add(Part(name=name, kind="vector", files=used, gdf=gdf, encoding=r.encoding,
+            add(Part(name=name, kind="vector", files=files, gdf=gdf, encoding=r.encoding,
                      source_crs=gdf.crs.to_string() if gdf.crs else "none", metadata=meta))
+
+    for n in by_kind.get("vector", []):
+        side = formats.sidecars_for(n, sidecars) if n.lower().endswith(".shp") else []
+        add_layers(PurePosixPath(n).stem, [n, *side],
+                   formats.read_vector_layers(n, read(n), {s: read(s) for s in side}))
+    gdbs: dict[str, list[str]] = {}
+    for n in by_kind.get("gdb", []):
+        gdbs.setdefault(formats.filegdb_folder(n), []).append(n)
+    for folder, members in gdbs.items():
+        add_layers(PurePosixPath(folder).stem, members, formats.read_filegdb_files(folder, {m: read(m) for m in members}))
     for n in by_kind.get("raster", []):
         side = formats.sidecars_for(n, sidecars)
         rr = formats.read_raster_bytes(n, read(n), {s: read(s) for s in side})
         add(Part(name=PurePosixPath(n).stem, kind="raster", files=[n, *side], raster=rr.data, source_crs=rr.crs,
                  metadata={"driver": rr.driver, "notes": list(rr.notes)}))
     numeric = _numeric_fields(catalog, delivery.dataset_id)
-    tables: dict[str, tuple[str, pd.DataFrame, str, dict[str, Any]]] = {}
+    tables: dict[str, tuple[pd.DataFrame, str, dict[str, Any]]] = {}  # by file name
     for n in by_kind.get("table", []):
         if contract.get("layout") == "yearbook":
             yb = yearbook.read_yearbook(n, read(n))
@@ -170,27 +164,31 @@ def read_parts(storage: Storage, catalog: Catalog, delivery: Delivery) -> list[P
             df, enc = formats.read_table_bytes(n, read(n))
             meta = {}
         df.columns = [str(c).strip() for c in df.columns]
-        tables[PurePosixPath(n).stem] = (n, df, enc, meta)
+        tables[n] = (df, enc, meta)
     weather = by_kind.get("weather", [])
     if weather:
         n = weather[0]
         station, hourly = formats.read_epw(read(n), name=n)
         daily = formats.epw_daily(station, hourly)
         used = [n]
-        if daily["precip_mm"].isna().all() and "precip_daily" in tables:
-            pn, pdf, _, _ = tables.pop("precip_daily")
+        pn = next((t for t in tables if PurePosixPath(t).stem == "precip_daily"), None)
+        if daily["precip_mm"].isna().all() and pn is not None:
+            pdf = tables.pop(pn)[0]
             pdf = formats.coerce_numeric(pdf, ["precip_mm"])
             daily = daily.drop(columns="precip_mm").merge(pdf[["date", "precip_mm"]], on="date", how="left")
             used.append(pn)
         daily = daily[["station_id", "date", "tmean_c", "tmax_c", "tmin_c", "precip_mm", "rh_pct", "wind_ms"]]
         add(Part(name="climate_daily", kind="table", files=used, table=daily, encoding="latin-1"))
-    for stem, (n, df, enc, meta) in tables.items():
-        df = formats.coerce_numeric(df, numeric)
+    for n, (df, enc, meta) in tables.items():
+        stem = PurePosixPath(n).stem
+        # coordinates are checked as delivered (a '111°58′' is refused, not coerced to NaN)
         points = formats.points_from_table(n, df, columns=contract.get("point_columns"), epsg=contract.get("epsg"))
+        df = formats.coerce_numeric(df, numeric)
         if points is None:
             add(Part(name=stem, kind="table", files=[n], table=df, encoding=enc, metadata=meta))
             continue
-        add(Part(name=stem, kind="vector", files=[n], gdf=points.gdf, table=df, encoding=enc,
+        gdf = gpd.GeoDataFrame(df.reset_index(drop=True), geometry=points.gdf.geometry.values, crs=points.gdf.crs)
+        add(Part(name=stem, kind="vector", files=[n], gdf=gdf, table=df, encoding=enc,
                  source_crs=f"EPSG:{points.epsg}" if points.epsg else "none",
                  metadata={**meta, "point_columns": [points.x, points.y], "notes": list(points.notes)}))
     for n in by_kind.get("document", []):
@@ -221,6 +219,8 @@ def build_frames(part: Part, boundary: shapely.Geometry | None, crs_override: st
         features, dataset, projected, record = validation.vector_facts(part.gdf, boundary, encoding=part.encoding,
                                                                        override=crs_override)
         part.frames = {"features": features, "dataset": dataset}
+        if part.table is not None:  # a point table keeps its attributes as a table frame (17-01 stations.table)
+            part.frames["table"] = part.table
         part.projected = projected
         part.transform = record.to_dict() if record is not None else None
     elif part.kind == "raster":
@@ -348,6 +348,9 @@ def standardise(storage: Storage, delivery: Delivery, parts: list[Part]) -> str:
                                   "crs": record,
                                   "repaired_after_projection": int(invalid.sum()),
                                   "note": record.get("note", "")}
+        elif part.kind == "document":
+            entries[part.name] = {"kind": "document", "source_files": part.files, **part.metadata}
+            continue
         elif part.kind == "raster":
             data, src_crs, info = _raster_to_analysis_crs(part.raster)
             rel = f"{prefix}/{part.name}.tif"
@@ -362,11 +365,14 @@ def standardise(storage: Storage, delivery: Delivery, parts: list[Part]) -> str:
             sha = storage.write_bytes(rel, buf.getvalue())
             entries[part.name] = {"kind": "table", "path": rel, "sha256": sha, "rows": len(part.table),
                                   "source_files": part.files, "encoding": part.encoding}
+    for part in parts:  # what the readers detected or converted (layer, driver, notes, yearbook units …)
+        if part.name in entries and part.metadata and part.kind != "document":
+            entries[part.name]["read"] = part.metadata
     manifest = {"dataset_id": delivery.dataset_id, "version": delivery.version,
                 "delivery_hash": delivery.delivery_hash,
                 "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "parts": entries,
-                "content_hash": sha256_bytes("\n".join(f"{k}:{v['sha256']}" for k, v in sorted(entries.items())).encode())}
+                "content_hash": sha256_bytes("\n".join(f"{k}:{v.get('sha256', '')}" for k, v in sorted(entries.items())).encode())}
     storage.write_json(manifest_path, manifest)
     return manifest_path
 

@@ -301,6 +301,8 @@ def _encoding_text(enc: str | None, *, converted: bool = True) -> str:
     e = enc.lower()
     if e == "utf-8-sig":
         return "UTF-8（带 BOM with BOM）"
+    if e in {"utf-8", "utf8"}:
+        return "UTF-8"
     if e in {"gbk", "gb2312", "gb18030", "cp936"} and converted:
         return f"{enc}（已转为 UTF-8 converted to UTF-8）"
     return enc
@@ -330,6 +332,15 @@ def _standard_lines(standard: dict[str, Any]) -> list[str]:
             bits.append(f"转为 {p.get('format') or 'COG GeoTIFF'} converted, 原分辨率 native resolution")
         elif kind == "table":
             bits.append(f"表格转为 Parquet table converted to Parquet，{_num(p.get('rows'))} 行 rows")
+        elif kind == "document":
+            doc = [str(p.get("format") or "").upper() or "文档 document"]
+            if p.get("pages"):
+                doc.append(f"{_num(p['pages'])} 页 pages")
+            if p.get("paragraphs"):
+                doc.append(f"{_num(p['paragraphs'])} 段 paragraphs")
+            if p.get("title"):
+                doc.append(f"标题 title「{_text(p['title'])}」")
+            bits.append("文档存档 document kept as delivered: " + "，".join(doc))
         if p.get("note"):
             bits.append(f"说明 note: {_text(p['note'])}")
         lines.append(head + "；".join(bits))
@@ -368,7 +379,7 @@ def render_receipt(report: dict[str, Any] | None, delivery: Delivery, catalog: C
         verdict = "**未通过 Not accepted**"
     else:
         verdict = "**已接收，待验收 Received, not checked yet**"
-    n_checks = len(checks)
+    n_checks = len([c for c in checks if c.get("expectation") != "suite_exists"])  # "no suite yet" is not a check
     if state == "failed":
         n_bad = len(failed)
         detail = f"{n_checks} 项检查中 {n_bad} 项未通过 · {n_bad} of {n_checks} checks failed"

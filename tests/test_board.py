@@ -22,6 +22,19 @@ from erenhot.receipts import receipt_path
 from erenhot.storage import Storage
 
 
+
+def _pdf_bytes() -> bytes:
+    """A real one-page PDF (a text that merely starts with %PDF is refused as damaged)."""
+    import io
+
+    from pypdf import PdfWriter
+
+    w = PdfWriter()
+    w.add_blank_page(width=200, height=200)
+    buf = io.BytesIO()
+    w.write(buf)
+    return buf.getvalue()
+
 @pytest.fixture(scope="module")
 def board_store(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("board")
@@ -29,7 +42,7 @@ def board_store(tmp_path_factory):
     cat = load_catalog()
     deliver(storage, cat, tmp, "17", "17-01", "stations.csv", STATIONS, 1)                   # validated
     deliver(storage, cat, tmp, "1", "01-27", "faults.geojson", faults("第四纪"), 2)          # failed
-    deliver(storage, cat, tmp, "1", "01-13", "report.pdf", b"%PDF-1.4 report", 3)            # validated (document)
+    deliver(storage, cat, tmp, "1", "01-13", "report.pdf", _pdf_bytes(), 3)            # validated (document)
     deliver(storage, cat, tmp, "17", "17-02", "climate_daily.csv", "station_id,date\n", 4, accept=False)  # pending
     deliver(storage, cat, tmp, "12", "12-01", "township_codes.csv", "code,name\n152501100,二连浩特市区\n", 5)  # validated
     return storage, cat, department_board(storage, cat)

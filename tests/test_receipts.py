@@ -18,6 +18,19 @@ from erenhot.storage import Storage
 STATIONS = "station_id,name,lon,lat,elevation_m\n53068,二连浩特,111.97,43.65,964.7\n"
 
 
+
+def _pdf_bytes() -> bytes:
+    """A real one-page PDF (a text that merely starts with %PDF is refused as damaged)."""
+    import io
+
+    from pypdf import PdfWriter
+
+    w = PdfWriter()
+    w.add_blank_page(width=200, height=200)
+    buf = io.BytesIO()
+    w.write(buf)
+    return buf.getvalue()
+
 def faults(hdx_second: str) -> str:
     return json.dumps({"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"NAME": "断层一", "HDX": "全新世"},
@@ -52,7 +65,7 @@ def store(tmp_path_factory):
     out = {"storage": storage, "cat": cat}
     out["17-01"] = deliver(storage, cat, tmp, "17", "17-01", "stations.csv", STATIONS, 1)
     out["01-27"] = deliver(storage, cat, tmp, "1", "01-27", "faults.geojson", faults("第四纪"), 2)
-    out["01-13"] = deliver(storage, cat, tmp, "1", "01-13", "草原监测报告.pdf", b"%PDF-1.4 grassland report", 3)
+    out["01-13"] = deliver(storage, cat, tmp, "1", "01-13", "草原监测报告.pdf", _pdf_bytes(), 3)
     out["good"] = deliver(storage, cat, tmp, "1", "01-27", "faults.geojson", faults("晚更新世"), 4)
     return out
 
@@ -74,7 +87,7 @@ def test_accepted_receipt_names_department_dataset_files_and_standardisation(sto
     assert "**通过 Accepted**" in text and "10 项检查全部通过" in text
     f = d.files[0]
     assert f"| stations.csv | {f.size} B | `{f.sha256[:12]}` |" in text
-    assert "表格转为 Parquet table converted to Parquet，1 行 rows" in text
+    assert "1 个要素 features" in text  # a point table: stored as points (GeoParquet)
     assert "编码 encoding UTF-8" in text
     assert "问题 Problems" not in text
     no_python_reprs(text)
