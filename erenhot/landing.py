@@ -7,6 +7,16 @@ files, sizes, sha256, delivery hash) and is never overwritten or deleted. ``<ver
 the sorted ``name:sha256`` lines of its files, so re-sending the bytes of the newest delivery
 returns it instead of creating a new version (re-sending an older one makes it the newest again).
 
+Concurrency: deliveries to one dataset may arrive in parallel (threads, processes, machines, the
+drop-zone watcher). They never overwrite each other: every version has its own folder, every object
+is written create-only (:meth:`Storage.write_once`) and the manifest comes last, create-only too.
+Identical bytes sent at the same time end as ONE version: the sender first claims
+``landing/<id>/_claims/<predecessor version>/<delivery hash>.json`` create-only (the predecessor is
+the newest version it saw, ``_first`` when there is none); a sender that loses the claim completes
+the winner's version with its identical bytes (idempotent) and returns it with ``created=False``.
+Keying the claim on the predecessor keeps the rule that re-sending an *older* delivery makes it the
+newest again, and lets a later sender finish a version whose first sender died half-way.
+
 Validation results live beside, not inside, the delivery: ``validation/<id>/<version>.json``;
 failed deliveries also get a ``quarantine/<id>/<version>.json`` marker. The bytes stay where they
 landed.
@@ -16,15 +26,23 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import posixpath
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from erenhot.catalog import Catalog, Dataset, Department
-from erenhot.storage import Storage, sha256_bytes
+from erenhot.storage import Storage, json_bytes, sha256_bytes
 
 IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+CLAIMS = "_claims"
+FIRST = "_first"
+VERSION_TIME_FORMAT = "%Y%m%dT%H%M%S%fZ"
+
+#: what ``ingest`` accepts per item: a local file or folder, or a ``(name, bytes)`` pair
+FileSource = Path | str | tuple[str, bytes]
 
 
 class DeliveryError(ValueError):
@@ -49,6 +67,7 @@ class Delivery:
     delivered_at: str
     delivered_by: str
     files: tuple[DeliveredFile, ...]
+    source: str = ""  # where the bytes came from when not sent with `erenhot ingest` (a drop folder)
 
     @property
     def prefix(self) -> str:
@@ -64,7 +83,7 @@ class Delivery:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Delivery":
+    def from_dict(cls, d: dict[str, Any]) -> Delivery:
         return cls(
             dataset_id=d["dataset_id"],
             department_seq=int(d["department_seq"]),
@@ -73,6 +92,7 @@ class Delivery:
             delivered_at=d["delivered_at"],
             delivered_by=d["delivered_by"],
             files=tuple(DeliveredFile(**f) for f in d["files"]),
+            source=d.get("source", ""),
         )
 
 
@@ -92,28 +112,40 @@ def resolve_department(catalog: Catalog, dept: str | int) -> Department:
     raise DeliveryError(f"unknown department {dept!r}; known: {known}")
 
 
-def _collect(paths: list[Path]) -> list[tuple[str, Path]]:
-    out: list[tuple[str, Path]] = []
-    for p in paths:
-        p = Path(p)
+def _check_name(name: str) -> str:
+    clean = str(name).replace("\\", "/").strip("/")
+    if not clean or clean != posixpath.normpath(clean) or clean.startswith("../") or clean == ".." or ":" in clean.split("/")[0]:
+        raise DeliveryError(f"file name {name!r} is not a plain relative name")
+    return clean
+
+
+def _collect(items: list[FileSource]) -> dict[str, bytes]:
+    """``(name, bytes)`` of the delivered files: folders expanded with relative names, pairs kept."""
+    out: list[tuple[str, bytes, str]] = []  # name, bytes, where (for messages)
+    for item in items:
+        if isinstance(item, tuple):
+            name, data = item
+            out.append((_check_name(name), bytes(data), str(name)))
+            continue
+        p = Path(item)
         if p.is_dir():
             for f in sorted(p.rglob("*")):
                 if f.is_file() and f.name not in IGNORED_NAMES and "__MACOSX" not in f.parts:
-                    out.append((f.relative_to(p).as_posix(), f))
+                    out.append((f.relative_to(p).as_posix(), f.read_bytes(), str(f)))
         elif p.is_file():
-            out.append((p.name, p))
+            out.append((p.name, p.read_bytes(), str(p)))
         else:
             raise DeliveryError(f"file not found: {p}")
-    empty = [str(src) for _, src in out if src.stat().st_size == 0]
+    empty = [where for _, data, where in out if len(data) == 0]
     if empty:
         raise DeliveryError(f"empty file(s) (0 bytes): {', '.join(empty)}")
-    names = [n for n, _ in out]
+    names = [n for n, _, _ in out]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise DeliveryError(f"two delivered files share the name(s) {dupes}; send them in separate folders")
     if not out:
         raise DeliveryError("no files to deliver")
-    return out
+    return {n: data for n, data, _ in out}
 
 
 def delivery_hash(files: list[DeliveredFile]) -> str:
@@ -122,8 +154,14 @@ def delivery_hash(files: list[DeliveredFile]) -> str:
 
 
 def versions(storage: Storage, dataset_id: str) -> list[str]:
-    """Delivery versions of a dataset, oldest first."""
-    return [v for v in storage.list_dirs(f"landing/{dataset_id}") if storage.exists(f"landing/{dataset_id}/{v}/manifest.json")]
+    """Delivery versions of a dataset (those with a manifest), oldest first. One listing, also on S3."""
+    prefix = f"landing/{dataset_id}/"
+    out = []
+    for path in storage.list_files(f"landing/{dataset_id}"):
+        parts = path[len(prefix):].split("/") if path.startswith(prefix) else []
+        if len(parts) == 2 and parts[1] == "manifest.json" and not parts[0].startswith("_"):
+            out.append(parts[0])
+    return sorted(out)
 
 
 def load_delivery(storage: Storage, dataset_id: str, version: str) -> Delivery:
@@ -136,29 +174,24 @@ def latest_delivery(storage: Storage, dataset_id: str) -> Delivery | None:
     return load_delivery(storage, dataset_id, vs[-1]) if vs else None
 
 
-def ingest(
-    storage: Storage,
-    catalog: Catalog,
-    department: str | int,
-    dataset_id: str,
-    paths: list[Path],
-    *,
-    delivered_by: str | None = None,
-    now: datetime | None = None,
-) -> IngestResult:
-    """Store a delivery immutably in the landing zone.
+def version_time(version: str) -> datetime:
+    """The UTC time encoded in a version name."""
+    return datetime.strptime(version.split("-", 1)[0], VERSION_TIME_FORMAT).replace(tzinfo=UTC)
 
-    Args:
-        department: the delivering department (seq, slug or short Chinese name); it must own the dataset.
-        dataset_id: a catalog dataset id (``01-03``, ``01-46a.dltb``).
-        paths: files, or folders whose files are delivered with their relative names.
 
-    Returns:
-        The delivery and whether it is new (``created=False`` when identical bytes were delivered before).
+def claim_path(dataset_id: str, predecessor: str | None, dhash: str) -> str:
+    """The create-only claim of "the delivery with hash ``dhash`` that follows ``predecessor``"."""
+    return f"landing/{dataset_id}/{CLAIMS}/{predecessor or FIRST}/{dhash}.json"
 
-    Raises:
-        DeliveryError: unknown dataset or department, department mismatch, missing files.
-    """
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers)
+        return "unknown user"
+
+
+def _resolve(catalog: Catalog, department: str | int, dataset_id: str) -> tuple[Dataset, Department]:
     try:
         dataset: Dataset = catalog.dataset(dataset_id)
     except KeyError as exc:
@@ -170,8 +203,56 @@ def ingest(
             f"dataset {dataset.id} ({dataset.name_zh}) is delivered by department {owner.seq} {owner.short_zh}, "
             f"not by {dept.seq} {dept.short_zh}"
         )
-    collected = _collect(list(paths))
-    blobs = {name: src.read_bytes() for name, src in collected}
+    return dataset, dept
+
+
+def ingest(
+    storage: Storage,
+    catalog: Catalog,
+    department: str | int,
+    dataset_id: str,
+    paths: Iterable[FileSource],
+    *,
+    delivered_by: str | None = None,
+    now: datetime | None = None,
+    source: str | None = None,
+) -> IngestResult:
+    """Store a delivery immutably in the landing zone.
+
+    Args:
+        department: the delivering department (seq, slug or short Chinese name); it must own the dataset.
+        dataset_id: a catalog dataset id (``01-03``, ``01-46a.dltb``).
+        paths: files, folders whose files are delivered with their relative names, or ``(name, bytes)``
+            pairs (bytes read from anywhere, e.g. the storage's drop zone) — mixed as needed.
+        source: where the bytes came from, recorded in the manifest (the watcher names the drop folder).
+
+    Returns:
+        The delivery and whether it is new (``created=False`` when identical bytes are the newest
+        delivery, or when an identical delivery sent at the same time won the race).
+
+    Raises:
+        DeliveryError: unknown dataset or department, department mismatch, missing/empty files, bad names.
+    """
+    dataset, dept = _resolve(catalog, department, dataset_id)
+    blobs = _collect(list(paths))
+    return _land(storage, dataset, dept, blobs, delivered_by=delivered_by, now=now, source=source)
+
+
+def ingest_bytes(
+    storage: Storage,
+    catalog: Catalog,
+    department: str | int,
+    dataset_id: str,
+    files: Mapping[str, bytes] | Iterable[tuple[str, bytes]],
+    **kwargs: Any,
+) -> IngestResult:
+    """:func:`ingest` of ``{name: bytes}`` (or ``(name, bytes)`` pairs); same keywords."""
+    items = files.items() if isinstance(files, Mapping) else files
+    return ingest(storage, catalog, department, dataset_id, [(str(n), bytes(b)) for n, b in items], **kwargs)
+
+
+def _land(storage: Storage, dataset: Dataset, dept: Department, blobs: dict[str, bytes], *,
+          delivered_by: str | None, now: datetime | None, source: str | None) -> IngestResult:
     files = [DeliveredFile(name=n, size=len(b), sha256=sha256_bytes(b)) for n, b in sorted(blobs.items())]
     dhash = delivery_hash(files)
     current = latest_delivery(storage, dataset.id)
@@ -180,21 +261,37 @@ def ingest(
         # delivery (the department takes the newer one back), so it lands as the newest version.
         return IngestResult(current, created=False)
     when = (now or datetime.now(UTC)).astimezone(UTC)
-    version = f"{when:%Y%m%dT%H%M%S%fZ}-{dhash[:12]}"
+    if current is not None:  # versions sort by time: never land before the newest (clock skew)
+        when = max(when, version_time(current.version) + timedelta(microseconds=1))
+    version = f"{when:{VERSION_TIME_FORMAT}}-{dhash[:12]}"
+    claim_rel = claim_path(dataset.id, current.version if current else None, dhash)
+    claim = {"dataset_id": dataset.id, "predecessor": current.version if current else None, "delivery_hash": dhash,
+             "version": version, "delivered_at": when.isoformat(timespec="microseconds")}
+    if not storage.create(claim_rel, json_bytes(claim)):
+        # the same bytes are being (or were) delivered after the same predecessor: that version is
+        # this delivery too. Complete it with our identical bytes (idempotent) instead of adding one.
+        claim = storage.read_json(claim_rel)
+        version, when = claim["version"], datetime.fromisoformat(claim["delivered_at"])
     delivery = Delivery(
         dataset_id=dataset.id,
         department_seq=dept.seq,
         version=version,
         delivery_hash=dhash,
         delivered_at=when.isoformat(timespec="microseconds"),
-        delivered_by=delivered_by or f"{dept.short_zh} ({getpass.getuser()})",
+        delivered_by=delivered_by or f"{dept.short_zh} ({_user()})",
         files=tuple(files),
+        source=source or "",
     )
     for f in files:
         storage.write_once(delivery.file_path(f.name), blobs[f.name])
-    # the manifest is written last: a delivery without one is incomplete and invisible
-    storage.write_json(f"{delivery.prefix}/manifest.json", delivery.to_dict(), once=True)
-    return IngestResult(delivery, created=True)
+    # the manifest is written last and create-only: a delivery without one is incomplete and invisible,
+    # and of two senders completing the same version exactly one writes it
+    if storage.create(f"{delivery.prefix}/manifest.json", json_bytes(delivery.to_dict())):
+        return IngestResult(delivery, created=True)
+    existing = load_delivery(storage, dataset.id, version)
+    if existing.delivery_hash != dhash:  # pragma: no cover - a version name is time + hash
+        raise DeliveryError(f"{dataset.id} {version}: another delivery already holds this version")
+    return IngestResult(existing, created=False)
 
 
 # -- validation state -------------------------------------------------------------------------
