@@ -280,7 +280,7 @@ def accept_delivery(storage: Storage, catalog: Catalog, delivery: Delivery, *,
                                "source": "docs/deliveries.md", "examples": [], "error": ""})
             continue
         if not part.frames:
-            build_frames(part, boundary, getattr(delivery, "crs_override", None))
+            build_frames(part, boundary, getattr(delivery, "crs_override", None) or None)
         if frame not in part.frames:
             continue
         for r in validation.run_suite(part.frames[frame], validation.load_suite_dict(path), label=str(path)):

@@ -819,6 +819,12 @@ def points_from_table(name: str, df: pd.DataFrame, *, columns: Any = None, epsg:
                           f"are missing (columns: {', '.join(map(str, df.columns))})")
     xs, ys = _coordinates(name, df, x), _coordinates(name, df, y)
     if geographic:
+        bad_lat = np.abs(np.nan_to_num(ys)) > 90.0
+        if bad_lat.any():
+            i = int(np.flatnonzero(bad_lat)[0])
+            if abs(ys[i]) <= 180.0 and abs(np.nan_to_num(xs[i])) <= 90.0:
+                raise FormatError(f"{name}: data row {i + 1}: longitude/latitude look swapped ({x} {xs[i]:g}, {y} {ys[i]:g}) "
+                                  f"— put longitude (≈111–113 °E at Erenhot) in {x} and latitude (≈43–44 °N) in {y}")
         for col, vals, limit in ((x, xs, 180.0), (y, ys, 90.0)):
             out = np.flatnonzero(np.abs(np.nan_to_num(vals)) > limit)
             if len(out):

@@ -68,6 +68,7 @@ class Delivery:
     delivered_by: str
     files: tuple[DeliveredFile, ...]
     source: str = ""  # where the bytes came from when not sent with `erenhot ingest` (a drop folder)
+    crs_override: str = ""  # coordinate system named by the sender for layers without (or with a wrong) .prj
 
     @property
     def prefix(self) -> str:
@@ -93,6 +94,7 @@ class Delivery:
             delivered_by=d["delivered_by"],
             files=tuple(DeliveredFile(**f) for f in d["files"]),
             source=d.get("source", ""),
+            crs_override=d.get("crs_override", ""),
         )
 
 
@@ -216,6 +218,7 @@ def ingest(
     delivered_by: str | None = None,
     now: datetime | None = None,
     source: str | None = None,
+    crs_override: str | None = None,
 ) -> IngestResult:
     """Store a delivery immutably in the landing zone.
 
@@ -225,6 +228,8 @@ def ingest(
         paths: files, folders whose files are delivered with their relative names, or ``(name, bytes)``
             pairs (bytes read from anywhere, e.g. the storage's drop zone) — mixed as needed.
         source: where the bytes came from, recorded in the manifest (the watcher names the drop folder).
+        crs_override: the coordinate system of the delivered layers (``EPSG:4546``, an ESRI name …) when
+            they carry none or a wrong one; recorded in the manifest and used by validation.
 
     Returns:
         The delivery and whether it is new (``created=False`` when identical bytes are the newest
@@ -234,8 +239,16 @@ def ingest(
         DeliveryError: unknown dataset or department, department mismatch, missing/empty files, bad names.
     """
     dataset, dept = _resolve(catalog, department, dataset_id)
+    if crs_override:
+        from erenhot.crs import identify
+
+        info = identify(crs_override)
+        if info.kind == "none" or not info.accepted:
+            raise DeliveryError(f"--crs {crs_override!r} is not an accepted coordinate system "
+                                f"({info.label_zh}); name a CGCS2000 / Xian 1980 / Beijing 1954 / WGS 84 system, e.g. EPSG:4525")
     blobs = _collect(list(paths))
-    return _land(storage, dataset, dept, blobs, delivered_by=delivered_by, now=now, source=source)
+    return _land(storage, dataset, dept, blobs, delivered_by=delivered_by, now=now, source=source,
+                 crs_override=crs_override)
 
 
 def ingest_bytes(
@@ -252,11 +265,12 @@ def ingest_bytes(
 
 
 def _land(storage: Storage, dataset: Dataset, dept: Department, blobs: dict[str, bytes], *,
-          delivered_by: str | None, now: datetime | None, source: str | None) -> IngestResult:
+          delivered_by: str | None, now: datetime | None, source: str | None,
+          crs_override: str | None = None) -> IngestResult:
     files = [DeliveredFile(name=n, size=len(b), sha256=sha256_bytes(b)) for n, b in sorted(blobs.items())]
     dhash = delivery_hash(files)
     current = latest_delivery(storage, dataset.id)
-    if current is not None and current.delivery_hash == dhash:
+    if current is not None and current.delivery_hash == dhash and current.crs_override == (crs_override or ""):
         # identical to the newest delivery: nothing new. Re-sending an *older* version is a new
         # delivery (the department takes the newer one back), so it lands as the newest version.
         return IngestResult(current, created=False)
@@ -281,6 +295,7 @@ def _land(storage: Storage, dataset: Dataset, dept: Department, blobs: dict[str,
         delivered_by=delivered_by or f"{dept.short_zh} ({_user()})",
         files=tuple(files),
         source=source or "",
+        crs_override=crs_override or "",
     )
     for f in files:
         storage.write_once(delivery.file_path(f.name), blobs[f.name])

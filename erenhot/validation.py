@@ -109,6 +109,7 @@ def vector_facts(gdf: gpd.GeoDataFrame, boundary: shapely.Geometry | None, *, en
         ``record`` its :class:`erenhot.crs.TransformRecord`; both ``None`` when the CRS is missing or
         not accepted (then the ``crs_accepted`` fact fails, with :func:`erenhot.crs.diagnose`'s guess).
     """
+    override = override or None  # "" (no override recorded) means none
     facts = crs_facts(override if override else gdf.crs)
     projected: gpd.GeoDataFrame | None = None
     record = None

@@ -1,6 +1,6 @@
 """``erenhot`` — the data engineers' command line.
 
-Commands: ``catalog``, ``graph``, ``sample-kit``, ``ingest``, ``validate``, ``run``, ``status``, ``deployments``.
+Commands: ``catalog``, ``graph``, ``sample-kit``, ``ingest``, ``validate``, ``watch``, ``run``, ``status``, ``deployments``.
 Every command reads and writes the storage root ``ERENHOT_STORAGE_URL`` (default ``./data``).
 Prefect is imported only by the commands that run flows, so ``catalog`` and ``status`` are quick.
 """
@@ -88,6 +88,7 @@ def ingest(
     dataset: Annotated[str, typer.Argument(help="catalog dataset id, e.g. 01-46a.dltb")],
     files: Annotated[list[Path], typer.Argument(help="delivered files or folders")],
     by: Annotated[Optional[str], typer.Option(help="who delivers (default: the department and the OS user)")] = None,
+    crs: Annotated[Optional[str], typer.Option("--crs", help="coordinate system of layers without (or with a wrong) .prj, e.g. EPSG:4546")] = None,
 ) -> None:
     """Store a delivery in the landing zone (immutable, checksummed) and emit its event."""
     from erenhot.landing import DeliveryError, ingest as do_ingest
@@ -96,7 +97,7 @@ def ingest(
     storage = _storage()
     cat = load_catalog()
     try:
-        result = do_ingest(storage, cat, department, dataset, files, delivered_by=by)
+        result = do_ingest(storage, cat, department, dataset, files, delivered_by=by, crs_override=crs)
     except DeliveryError as exc:
         console.print(f"[red]refused:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -287,6 +288,37 @@ def status(
         typer.echo(json.dumps({"dataset": ds.id, "receipt": text}, ensure_ascii=False, indent=2))
     else:
         console.print(Markdown(text))
+
+
+@app.command()
+def watch(
+    quiet: Annotated[float, typer.Option(min=0.0, help="seconds a dropped file must stay unchanged before it is registered")] = 60.0,
+    every: Annotated[Optional[float], typer.Option(min=10.0, help="keep watching: scan every N seconds (a served flow)")] = None,
+) -> None:
+    """Register files departments dropped under landing/<department>/<dataset>/ and validate them."""
+    from prefect import tags
+
+    from flows.watcher import watch_landing
+
+    storage = _storage()
+    if every:
+        watch_landing.serve(name="erenhot-watch-landing", interval=every,
+                            parameters={"storage_url": storage.url, "quiet_seconds": quiet})
+        return
+    with tags("erenhot", "watch"):
+        result = watch_landing(storage_url=storage.url, quiet_seconds=quiet)
+    for r in result["registered"]:
+        what = f"delivered as {r['version']}" if r["created"] else "already delivered"
+        console.print(f"{r['dataset_id']:14s} {what} ← {r['folder']}")
+    for w in result["waiting"]:
+        console.print(f"waiting: {w['folder']}{w['file']} — {w['reason']}")
+    for p in result["problems"]:
+        console.print(f"[red]not registered:[/red] {p['path']} — {p['problem']}")
+    for ds_id, state in sorted(result.get("validated", {}).items()):
+        console.print(f"{ds_id:14s} {state}")
+    if not (result["registered"] or result["waiting"] or result["problems"]):
+        console.print(f"nothing new under {storage.uri('landing')}/<department>/<dataset>/")
+    raise typer.Exit(1 if result["problems"] else 0)
 
 
 @app.command()

@@ -19,6 +19,7 @@ from flows.plan import TOPIC_FLOWS
 WORK_POOL = "erenhot-process"
 PLAN_CRON = "30 2 * * *"  # 02:30 in Asia/Shanghai, outside the 01:00–03:00 DST window of other zones
 TIMEZONE = "Asia/Shanghai"
+WATCH_INTERVAL_SECONDS = 300
 HEADER = """\
 # Generated from the catalog by `erenhot deployments --write`; do not edit by hand
 # (tests/test_deployments.py fails when this file and the catalog disagree).
@@ -72,6 +73,16 @@ def render_prefect_yaml(catalog: Catalog) -> dict[str, Any]:
         "work_pool": {"name": WORK_POOL},
         "concurrency_limit": {"limit": 1, "collision_strategy": "CANCEL_NEW"},
         "schedules": [{"cron": PLAN_CRON, "timezone": TIMEZONE, "active": True, "slug": "nightly"}],
+    })
+    deployments.append({
+        "name": "erenhot-watch-landing",
+        "entrypoint": "flows/watcher.py:watch_landing",
+        "description": "落地区扫描 — register files departments dropped under landing/<department>/<dataset>/, validate them, refresh the readiness board",
+        "tags": ["erenhot", "watch"],
+        "parameters": {},
+        "work_pool": {"name": WORK_POOL},
+        "concurrency_limit": {"limit": 1, "collision_strategy": "CANCEL_NEW"},
+        "schedules": [{"interval": WATCH_INTERVAL_SECONDS, "active": True, "slug": "every-5-minutes"}],
     })
     return {
         "name": "erenhot-territorial-spatial-plan",

@@ -20,6 +20,7 @@ from flows.t02_carrying_capacity import t02_carrying_capacity
 from flows.t03_suitability import t03_suitability
 from flows.topic_flow import PLAN_TZ
 from tasks.deliveries import flush_event_outbox, ingest_delivery, publish_readiness_board, validate_delivery
+from tasks.watch import scan_landing
 
 TOPIC_FLOWS = {2: t02_carrying_capacity, 3: t03_suitability}
 BOUNDARY_DATASET = "01-04"
@@ -32,7 +33,8 @@ def plan_run_name() -> str:
 @flow(name="erenhot-plan", flow_run_name=plan_run_name,
       description="二连浩特市国土空间总体规划: deliveries → GX validation → research topics in graph order")
 def plan(kit_dir: str | None = None, storage_url: str | None = None,
-         config_overrides: dict[str, dict[str, Any]] | None = None, revalidate: bool = False) -> dict[str, Any] | State:
+         config_overrides: dict[str, dict[str, Any]] | None = None, revalidate: bool = False,
+         quiet_seconds: float = 60.0) -> dict[str, Any] | State:
     """Run the plan that exists.
 
     Args:
@@ -41,6 +43,8 @@ def plan(kit_dir: str | None = None, storage_url: str | None = None,
         storage_url: storage root (default ``ERENHOT_STORAGE_URL`` or ``./data``).
         config_overrides: per topic code, dotted config paths → values (``{"t02": {"grid.cell_size_m": 300}}``).
         revalidate: run the suites again even on deliveries that already have a report.
+        quiet_seconds: a file dropped under ``landing/<department>/<dataset>/`` is registered once it
+            has not changed for this long (see :mod:`erenhot.watcher`).
 
     Returns:
         ``{"datasets": {id: state}, "topics": {code: {"state", ...}}}``.
@@ -50,6 +54,8 @@ def plan(kit_dir: str | None = None, storage_url: str | None = None,
     storage = Storage(url)
     catalog = load_catalog()
     flush_event_outbox(url)
+    # files departments dropped with their own tools under landing/<department>/<dataset>/
+    scan_landing(url, quiet_seconds)
     if kit_dir:
         kit = json.loads((Path(kit_dir) / "kit.json").read_text("utf-8"))
         futures = []

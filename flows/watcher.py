@@ -16,7 +16,7 @@ from erenhot import settings
 from erenhot.watcher import DEFAULT_QUIET_SECONDS
 from flows.plan import BOUNDARY_DATASET
 from flows.topic_flow import PLAN_TZ
-from tasks.deliveries import flush_event_outbox, validate_delivery
+from tasks.deliveries import flush_event_outbox, publish_readiness_board, validate_delivery
 from tasks.watch import scan_landing
 
 
@@ -50,4 +50,5 @@ def watch_landing(storage_url: str | None = None, quiet_seconds: float = DEFAULT
         states[i] = f.result()["state"]
     if scan["problems"]:
         logger.warning("%d drop folder(s) not registered; see the landing-watch artifact", len(scan["problems"]))
+    publish_readiness_board(url)
     return {**scan, "validated": states}

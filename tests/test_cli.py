@@ -47,3 +47,11 @@ def test_ingest_refuses_the_wrong_department_cleanly(tmp_path, monkeypatch):
     res = runner.invoke(app, ["ingest", "4", "01-03", str(f)])
     assert res.exit_code == 2
     assert "delivered by department 1" in res.output and res.exception is None or isinstance(res.exception, SystemExit)
+
+
+def test_ingest_refuses_an_unaccepted_crs_override(tmp_path, monkeypatch):
+    monkeypatch.setenv("ERENHOT_STORAGE_URL", str(tmp_path / "s"))
+    f = tmp_path / "faults.geojson"
+    f.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    res = runner.invoke(app, ["ingest", "1", "01-27", str(f), "--crs", "EPSG:3857"])
+    assert res.exit_code == 2 and "not an accepted coordinate system" in res.output
