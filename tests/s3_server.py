@@ -94,7 +94,7 @@ def start(timeout: float = 30.0) -> MotoServer:
             return _server
         exe = shutil.which("moto_server") or str(Path(sys.executable).with_name("moto_server"))
         if not Path(exe).exists():
-            pytest.skip("moto_server is not installed (pip install 'moto[server]')")
+            pytest.fail("moto_server is not installed (make test installs moto[server]); the S3 tests must run")
         last_error: Exception | None = None
         for _attempt in range(3):  # a free port can be taken between probing and binding
             port = _free_port()
