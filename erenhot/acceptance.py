@@ -288,7 +288,8 @@ def accept_delivery(storage: Storage, catalog: Catalog, delivery: Delivery, *,
     failed = [c for c in checks if not c["success"] and c["severity"] == "critical"]
     lines = [f"{label} · {validation.describe_failure(c)}" for c in failed]
     for part in parts:  # a layer without a CRS gets a diagnosis
-        if part.kind == "vector" and part.gdf is not None and part.gdf.crs is None and len(part.gdf):
+        if (part.kind == "vector" and part.gdf is not None and part.gdf.crs is None and len(part.gdf)
+                and not getattr(delivery, "crs_override", "")):  # named at ingest: no diagnosis needed
             lines.append(f"{label} · {part.files[0]}: no coordinate system (.prj missing); "
                          f"{validation.diagnose_crs(tuple(part.gdf.total_bounds))}")
     state = "failed" if failed else "validated"

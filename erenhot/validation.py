@@ -121,6 +121,8 @@ def vector_facts(gdf: gpd.GeoDataFrame, boundary: shapely.Geometry | None, *, en
     geoms = (projected if projected is not None else gdf).geometry.values
     empty = shapely.is_empty(geoms) | shapely.is_missing(geoms)
     delivered = gdf.geometry.values  # validity is a property of the delivered coordinates
+    with np.errstate(invalid="ignore"):  # a wrong CRS can transform to inf/NaN: the checks report it
+        area = shapely.area(geoms) if projected is not None else np.nan
     features = pd.DataFrame({
         "fid": np.arange(len(gdf), dtype="int64"),
         "geom_valid": shapely.is_valid(delivered) & ~empty,
@@ -128,7 +130,7 @@ def vector_facts(gdf: gpd.GeoDataFrame, boundary: shapely.Geometry | None, *, en
         "geom_type": pd.Series(shapely.get_type_id(geoms)).map(
             {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString", 6: "MultiPolygon"}
         ).fillna("Other").astype(str).values,
-        "area_m2": shapely.area(geoms) if projected is not None else np.nan,
+        "area_m2": area,
         "axes_swapped": swapped_axes(gdf, override if override else gdf.crs) if len(gdf) else np.zeros(0, bool),
     })
     if boundary is not None and projected is not None:

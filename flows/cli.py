@@ -8,6 +8,7 @@ Prefect is imported only by the commands that run flows, so ``catalog`` and ``st
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -21,9 +22,14 @@ from rich.table import Table
 from erenhot import settings
 from erenhot.catalog import load_catalog
 
+# the run history of the embedded default lives beside the data (./.prefect), as with `make run`,
+# so `make ui` shows it; set before any command imports Prefect
+os.environ.setdefault("PREFECT_HOME", str(Path.cwd() / ".prefect"))
+
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="二连浩特市国土空间总体规划 data pipelines: deliveries, checks, research topics.")
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)  # logs and pipes: no 80-column wrap
+md_console = Console(width=None if sys.stdout.isatty() else 200)  # Markdown (receipts) must wrap, not be cut
 
 
 def _storage():
@@ -265,7 +271,7 @@ def status(
         if as_json:
             typer.echo(json.dumps(detail, ensure_ascii=False, indent=2, default=str))
         else:
-            console.print(Markdown(department_markdown(detail)))
+            md_console.print(Markdown(department_markdown(detail)))
         return
     try:
         ds = cat.dataset(dataset)
@@ -287,7 +293,7 @@ def status(
     if as_json:
         typer.echo(json.dumps({"dataset": ds.id, "receipt": text}, ensure_ascii=False, indent=2))
     else:
-        console.print(Markdown(text))
+        md_console.print(Markdown(text))
 
 
 @app.command()

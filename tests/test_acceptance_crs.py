@@ -78,7 +78,7 @@ def test_no_crs_is_refused_with_a_diagnosis_then_accepted_with_the_crs_named_at_
     # the same bytes, with the coordinate system named by the sender, are a new delivery and pass
     d2, report2 = _deliver(storage, path, crs_override="EPSG:4525")
     assert d2.version != d.version and d2.crs_override == "EPSG:4525"
-    assert report2["state"] == "validated", report2["failures"]
+    assert report2["state"] == "validated" and report2["failures"] == [], report2["failures"]
     record = storage.read_json(report2["standard"])["parts"]["desertification"]["crs"]
     assert record["override_used"] is True and record["declared_crs"] == "none"
 
