@@ -1,6 +1,6 @@
 """``erenhot`` — the data engineers' command line.
 
-Commands: ``catalog``, ``graph``, ``sample-kit``, ``ingest``, ``validate``, ``watch``, ``run``, ``status``, ``deployments``.
+Commands: ``catalog``, ``graph``, ``sample-kit``, ``ingest``, ``validate``, ``watch``, ``run``, ``status``, ``lineage``, ``deployments``.
 Every command reads and writes the storage root ``ERENHOT_STORAGE_URL`` (default ``./data``).
 Prefect is imported only by the commands that run flows, so ``catalog`` and ``status`` are quick.
 """
@@ -325,6 +325,26 @@ def watch(
     if not (result["registered"] or result["waiting"] or result["problems"]):
         console.print(f"nothing new under {storage.uri('landing')}/<department>/<dataset>/")
     raise typer.Exit(1 if result["problems"] else 0)
+
+
+@app.command()
+def lineage(
+    layer: Annotated[str, typer.Argument(help="a layer id, e.g. t03.urban_suitability")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the tree as JSON")] = False,
+) -> None:
+    """Every delivery and upstream layer version the current version of LAYER was built from."""
+    from erenhot.lineage import LineageError, layer_lineage, render_tree
+
+    try:
+        tree = layer_lineage(_storage(), load_catalog(), layer)
+    except LineageError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    if as_json:
+        typer.echo(json.dumps(tree, ensure_ascii=False, indent=2))
+    else:
+        for line in render_tree(tree):
+            console.print(line, markup=False)
 
 
 @app.command()

@@ -87,3 +87,20 @@ def test_missing_required_dataset_fails_the_topic_naming_department_item_and_dat
     assert "01-03" in message and "department 1" in message and "seed item 3" in message
     topics = _topics(storage.url)
     assert topics["t02"]["state"] == "failed" and "01-03" in topics["t02"]["message"]
+
+
+def test_lineage_of_a_t03_layer_reaches_the_deliveries_through_t02(planned):
+    from erenhot.landing import latest_validated
+    from erenhot.lineage import layer_lineage, render_tree
+
+    _, _, url, _ = planned
+    storage = Storage(url)
+    topics = _topics(url)
+    tree = layer_lineage(storage, load_catalog(), "t03.urban_suitability")
+    assert tree["run_key"] == topics["t03"]["run_key"]
+    t02_nodes = [n for n in tree["inputs"] if n.get("topic") == "t02"]
+    assert {n["id"] for n in t02_nodes} >= {"t02.eco_importance", "t02.urban_capacity"}
+    dem = next(n for n in t02_nodes[0]["inputs"] if n["id"] == "01-03")
+    assert dem["version"] == latest_validated(storage, "01-03").version
+    text = "\n".join(render_tree(tree))
+    assert "t02.eco_importance" in text and "01-03" in text and "└─" in text
