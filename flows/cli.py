@@ -1,6 +1,6 @@
 """``erenhot`` — the data engineers' command line.
 
-Commands: ``catalog``, ``graph``, ``sample-kit``, ``ingest``, ``validate``, ``watch``, ``run``, ``status``, ``lineage``, ``deployments``.
+Commands: ``catalog``, ``graph``, ``sample-kit``, ``ingest``, ``validate``, ``watch``, ``run``, ``status``, ``lineage``, ``serve``, ``deployments``.
 Every command reads and writes the storage root ``ERENHOT_STORAGE_URL`` (default ``./data``).
 Prefect is imported only by the commands that run flows, so ``catalog`` and ``status`` are quick.
 """
@@ -345,6 +345,21 @@ def lineage(
     else:
         for line in render_tree(tree):
             console.print(line, markup=False)
+
+
+@app.command()
+def serve(limit: Annotated[int, typer.Option(min=1, help="flow runs at once in this process")] = 2) -> None:
+    """Serve the deployments of prefect.yaml from this process (triggers, nightly plan, watcher) against
+    the configured Prefect API; needs a running server (PREFECT_API_URL)."""
+    if not os.environ.get("PREFECT_API_URL"):
+        console.print("[red]erenhot serve needs a Prefect server:[/red] start `prefect server start` and export "
+                      "PREFECT_API_URL=http://127.0.0.1:4200/api (triggers and schedules live on the server)")
+        raise typer.Exit(2)
+    from prefect import serve as prefect_serve
+
+    from flows.deployments import runner_deployments
+
+    prefect_serve(*runner_deployments(load_catalog(), _storage().url), limit=limit)
 
 
 @app.command()

@@ -96,3 +96,35 @@ def render_prefect_yaml(catalog: Catalog) -> dict[str, Any]:
 
 def render_text(catalog: Catalog) -> str:
     return HEADER + yaml.safe_dump(render_prefect_yaml(catalog), allow_unicode=True, sort_keys=False, width=120)
+
+
+def runner_deployments(catalog: Catalog, storage_url: str | None = None) -> list[Any]:
+    """The deployments of :func:`render_prefect_yaml` as Prefect ``RunnerDeployment`` objects for
+    ``serve`` (no work pool: one local process runs them) — same names, tags, triggers, schedules
+    and concurrency as ``prefect.yaml``."""
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig
+    from prefect.events import DeploymentEventTrigger
+    from prefect.schedules import Cron, Interval
+
+    from flows.watcher import watch_landing
+    from flows.plan import plan
+
+    flows = {f"flows/{fn.fn.__module__.split('.')[-1]}.py:{fn.fn.__name__}": fn for fn in TOPIC_FLOWS.values()}
+    flows["flows/plan.py:plan"] = plan
+    flows["flows/watcher.py:watch_landing"] = watch_landing
+    params = {"storage_url": storage_url} if storage_url else {}
+    out = []
+    for dep in render_prefect_yaml(catalog)["deployments"]:
+        schedules = []
+        for sch in dep.get("schedules", []):
+            if "cron" in sch:
+                schedules.append(Cron(sch["cron"], timezone=sch.get("timezone"), slug=sch.get("slug")))
+            else:
+                schedules.append(Interval(sch["interval"], slug=sch.get("slug")))
+        limit = dep["concurrency_limit"]
+        out.append(flows[dep["entrypoint"]].to_deployment(
+            name=dep["name"], description=dep["description"], tags=dep["tags"], parameters=params,
+            triggers=[DeploymentEventTrigger(**t) for t in dep.get("triggers", [])],
+            schedules=schedules or None,
+            concurrency_limit=ConcurrencyLimitConfig(limit=limit["limit"], collision_strategy=limit["collision_strategy"])))
+    return out

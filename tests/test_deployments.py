@@ -39,3 +39,19 @@ def test_triggers_and_schedules_parse_and_entrypoints_import():
             assert watched == wanted
     plan = next(d for d in doc["deployments"] if d["entrypoint"] == "flows/plan.py:plan")
     assert plan["schedules"][0]["timezone"] == "Asia/Shanghai"
+
+
+def test_serve_builds_the_same_deployments_as_prefect_yaml():
+    from flows.deployments import render_prefect_yaml, runner_deployments
+
+    cat = load_catalog()
+    wanted = {d["name"]: d for d in render_prefect_yaml(cat)["deployments"]}
+    built = {d.name: d for d in runner_deployments(cat, "/tmp/erenhot-store")}
+    assert set(built) == set(wanted)
+    for name, dep in built.items():
+        assert sorted(dep.tags) == sorted(wanted[name]["tags"])
+        assert len(dep.triggers) == len(wanted[name].get("triggers", []))
+        assert len(dep.schedules or []) == len(wanted[name].get("schedules", []))
+        assert dep.parameters == {"storage_url": "/tmp/erenhot-store"}
+    plan = built["erenhot-plan-nightly"]
+    assert plan.schedules[0].schedule.timezone == "Asia/Shanghai"
