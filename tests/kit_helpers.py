@@ -44,3 +44,27 @@ def bad_dltb_zip(kit_dir: Path, out: Path) -> Path:
             if p.suffix != ".cpg":
                 zf.write(p, p.name)
     return target
+
+
+def run_in_parallel(n: int, fn):
+    """Call ``fn(i)`` for i in 0..n-1 in n threads released together by a barrier; return the results
+    (in order). Any exception fails the calling test with the list of exceptions."""
+    import threading
+
+    barrier = threading.Barrier(n)
+    results, errors = [None] * n, []
+
+    def run(i):
+        try:
+            barrier.wait()
+            results[i] = fn(i)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    return results

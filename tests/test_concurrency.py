@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from erenhot.landing import (
 )
 from erenhot.storage import Storage, StorageError, sha256_bytes
 import s3_server
+from kit_helpers import run_in_parallel
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -46,22 +46,7 @@ def root_url(request, tmp_path):
     return f"{request.getfixturevalue('s3_url')}/{tmp_path.name}"
 
 
-def _parallel(n, fn):
-    barrier = threading.Barrier(n)
-    results, errors = [None] * n, []
-
-    def run(i):
-        try:
-            barrier.wait()
-            results[i] = fn(i)
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    [t.start() for t in threads]
-    [t.join() for t in threads]
-    assert not errors, errors
-    return results
+_parallel = run_in_parallel
 
 
 def _csv(i) -> dict[str, bytes]:

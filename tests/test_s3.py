@@ -21,6 +21,7 @@ from erenhot.storage import Storage, StorageError
 from erenhot.watcher import scan
 from kit_helpers import small_kit
 import s3_server
+from kit_helpers import run_in_parallel
 
 STATIONS = "station_id,name,lon,lat,elevation_m\n530680,二连浩特,111.97,43.65,964.7\n"
 
@@ -130,22 +131,7 @@ def test_write_once_on_s3_refuses_a_different_second_write_even_in_a_race(s3_url
 
 # -- concurrent deliveries on S3 ------------------------------------------------------------------
 
-def _parallel(n, fn):
-    barrier = threading.Barrier(n)
-    results, errors = [None] * n, []
-
-    def run(i):
-        try:
-            barrier.wait()
-            results[i] = fn(i)
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    [t.start() for t in threads]
-    [t.join() for t in threads]
-    assert not errors, errors
-    return results
+_parallel = run_in_parallel
 
 
 def test_parallel_deliveries_to_one_dataset_on_s3(s3_url):
