@@ -1,4 +1,4 @@
-"""Shared fixtures: analytics off, paths to ../shared, one Prefect test server per test run."""
+"""Shared fixtures: analytics off, paths to ../shared, one real Prefect server per test run."""
 
 from __future__ import annotations
 
@@ -32,11 +32,17 @@ def real_data_dir(shared_dir: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def prefect_server():
-    """One temporary Prefect server (SQLite) for the whole test run; flow tests request it."""
-    from prefect.testing.utilities import prefect_test_harness
+    """One real ``prefect server start`` (SQLite, 127.0.0.1) for the whole test run, with its trigger
+    and scheduler services (see tests/prefect_server.py); flow tests request it. Yields the server."""
+    import prefect.context
+    import prefect.settings
 
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+    import prefect_server as server_module
+
+    server = server_module.start()
+    with prefect.settings.temporary_settings(updates={prefect.settings.PREFECT_API_URL: server.api_url}):
+        with prefect.context._temporary_global_settings_context(prefect.context.get_settings_context()):
+            yield server
 
 
 @pytest.fixture()
