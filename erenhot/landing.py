@@ -332,6 +332,20 @@ def validation_report(storage: Storage, delivery: Delivery) -> dict[str, Any] | 
     return storage.read_json(path) if storage.exists(path) else None
 
 
+def pending_validation(storage: Storage, dataset_ids: list[str]) -> list[str]:
+    """The ids among ``dataset_ids`` whose newest delivery has no validation report yet (sorted).
+
+    Such a delivery was landed (by ``erenhot ingest``, the drop-zone watcher or a flow) but its GX
+    suites have not run; the watcher flow validates them.
+    """
+    out = []
+    for dataset_id in dataset_ids:
+        d = latest_delivery(storage, dataset_id)
+        if d is not None and not storage.exists(validation_path(dataset_id, d.version)):
+            out.append(dataset_id)
+    return sorted(out)
+
+
 def latest_validated(storage: Storage, dataset_id: str) -> Delivery | None:
     """The newest delivery of a dataset whose validation passed, or ``None``.
 

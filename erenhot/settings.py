@@ -5,6 +5,9 @@
   ``AWS_DEFAULT_REGION`` and ``AWS_ENDPOINT_URL``).
 * ``ERENHOT_INPUT_WAIT_SECONDS`` — how long a topic waits for a missing required input before it
   fails (default 0: check once).
+* ``ERENHOT_CONFIG_OVERRIDES`` — JSON object of per-topic configuration overrides applied to every
+  run of this process, e.g. ``{"t02": {"grid.cell_size_m": 300}}`` for a coarse staging server;
+  a flow's own ``config_overrides`` parameter wins over it. Overrides enter the run key.
 
 Analytics of Prefect and Great Expectations are switched off here, before either is imported
 anywhere in the process (``DO_NOT_TRACK=1``, ``PREFECT_SERVER_ANALYTICS_ENABLED=false``,
@@ -13,7 +16,9 @@ anywhere in the process (``DO_NOT_TRACK=1``, ``PREFECT_SERVER_ANALYTICS_ENABLED=
 
 from __future__ import annotations
 
+import json
 import os
+from typing import Any
 
 ANALYTICS_OFF = {
     "DO_NOT_TRACK": "1",
@@ -45,3 +50,21 @@ def input_wait_seconds() -> float:
         return max(0.0, float(raw))
     except ValueError as exc:
         raise ValueError(f"ERENHOT_INPUT_WAIT_SECONDS must be a number of seconds, got {raw!r}") from exc
+
+
+def config_overrides() -> dict[str, dict[str, Any]]:
+    """Per-topic configuration overrides from ``ERENHOT_CONFIG_OVERRIDES`` (JSON), ``{}`` when unset.
+
+    Raises:
+        ValueError: the variable is not a JSON object of topic code → object of dotted paths.
+    """
+    raw = os.environ.get("ERENHOT_CONFIG_OVERRIDES", "").strip()
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"ERENHOT_CONFIG_OVERRIDES is not valid JSON ({exc.msg} at {exc.pos}): {raw[:80]!r}") from exc
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, dict) for k, v in value.items()):
+        raise ValueError('ERENHOT_CONFIG_OVERRIDES must map topic codes to objects, e.g. {"t02": {"grid.cell_size_m": 300}}')
+    return value

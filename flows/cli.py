@@ -348,7 +348,9 @@ def lineage(
 
 
 @app.command()
-def serve(limit: Annotated[int, typer.Option(min=1, help="flow runs at once in this process")] = 2) -> None:
+def serve(limit: Annotated[int, typer.Option(min=1, help="flow runs at once in this process")] = 2,
+          debounce: Annotated[int, typer.Option(min=0, help="trigger window, s: a burst of events within it → one run, "
+                                                         "this long after the first")] = 60) -> None:
     """Serve the deployments of prefect.yaml from this process (triggers, nightly plan, watcher) against
     the configured Prefect API; needs a running server (PREFECT_API_URL)."""
     if not os.environ.get("PREFECT_API_URL"):
@@ -359,7 +361,7 @@ def serve(limit: Annotated[int, typer.Option(min=1, help="flow runs at once in t
 
     from flows.deployments import runner_deployments
 
-    prefect_serve(*runner_deployments(load_catalog(), _storage().url), limit=limit)
+    prefect_serve(*runner_deployments(load_catalog(), _storage().url, debounce_seconds=debounce), limit=limit)
 
 
 @app.command()

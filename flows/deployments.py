@@ -5,6 +5,18 @@ Each topic deployment is triggered when a dataset it consumes is validated
 (``erenhot.layer.published``); the plan runs nightly at 02:30 Asia/Shanghai. The committed
 ``prefect.yaml`` must equal :func:`render_prefect_yaml` (a test checks it; ``erenhot deployments
 --write`` regenerates it).
+
+Debounce. Prefect's reactive trigger fires on the first matching event and then ignores matching
+events until its ``within`` window has passed (``prefect/server/events/triggers.py::evaluate``: a
+new bucket starts at the end of the window). Alone that would lose the tail of a burst, so every
+trigger also sets ``schedule_after`` to the same window: the first of ten deliveries in a minute
+schedules one run a window later, when the other nine have landed, and that run reads them all.
+A run that still finds nothing new is skipped by its run key (see :mod:`erenhot.products`).
+
+A dataset that an upstream topic also consumes does not trigger the downstream topic directly:
+the change reaches it through the upstream's ``erenhot.layer.published`` events, so the
+downstream topic runs once, on the upstream's new layers, and never on a mix of new data and old
+upstream layers. If the upstream run fails, the downstream waits (the nightly plan reports why).
 """
 
 from __future__ import annotations
@@ -20,6 +32,7 @@ WORK_POOL = "erenhot-process"
 PLAN_CRON = "30 2 * * *"  # 02:30 in Asia/Shanghai, outside the 01:00–03:00 DST window of other zones
 TIMEZONE = "Asia/Shanghai"
 WATCH_INTERVAL_SECONDS = 300
+DEBOUNCE_SECONDS = 60  # a burst of events within a minute → one run, a minute after the first
 HEADER = """\
 # Generated from the catalog by `erenhot deployments --write`; do not edit by hand
 # (tests/test_deployments.py fails when this file and the catalog disagree).
@@ -35,20 +48,33 @@ def _entrypoint(seq: int) -> str:
     return f"{module}.py:{fn.fn.__name__}"
 
 
-def topic_deployment(catalog: Catalog, seq: int) -> dict[str, Any]:
+def _event_trigger(event: str, resource_ids: list[str], debounce_seconds: int) -> dict[str, Any]:
+    return {"type": "event", "enabled": True, "expect": [event], "match": {"prefect.resource.id": resource_ids},
+            "posture": "Reactive", "threshold": 1, "within": debounce_seconds, "schedule_after": debounce_seconds}
+
+
+def trigger_datasets(catalog: Catalog, seq: int) -> list[str]:
+    """The datasets whose ``erenhot.dataset.validated`` event starts topic ``seq`` directly: its own
+    dataset inputs minus those an implemented upstream topic (transitively) also consumes — those
+    reach it through the upstream's published layers."""
+    topic = catalog.topic(seq)
+    upstream = [u for u in catalog.upstream_topics(seq, transitive=True) if u in TOPIC_FLOWS]
+    via_upstream = {i.dataset for u in upstream for i in catalog.topic(u).inputs if i.dataset}
+    return sorted({i.dataset for i in topic.inputs if i.dataset} - via_upstream)
+
+
+def topic_deployment(catalog: Catalog, seq: int, debounce_seconds: int = DEBOUNCE_SECONDS) -> dict[str, Any]:
     topic = catalog.topic(seq)
     lead = catalog.department(topic.lead_department_seq)
-    datasets = sorted(i.dataset for i in topic.inputs if i.dataset)
+    datasets = trigger_datasets(catalog, seq)
     layers = sorted(i.layer for i in topic.inputs if i.layer)
     triggers: list[dict[str, Any]] = []
     if datasets:
-        triggers.append({"type": "event", "enabled": True, "expect": ["erenhot.dataset.validated"],
-                         "match": {"prefect.resource.id": [f"erenhot.dataset.{d}" for d in datasets]},
-                         "posture": "Reactive", "threshold": 1, "within": 0})
+        triggers.append(_event_trigger("erenhot.dataset.validated", [f"erenhot.dataset.{d}" for d in datasets],
+                                       debounce_seconds))
     if layers:
-        triggers.append({"type": "event", "enabled": True, "expect": ["erenhot.layer.published"],
-                         "match": {"prefect.resource.id": [f"erenhot.layer.{layer}" for layer in layers]},
-                         "posture": "Reactive", "threshold": 1, "within": 0})
+        triggers.append(_event_trigger("erenhot.layer.published", [f"erenhot.layer.{layer}" for layer in layers],
+                                       debounce_seconds))
     return {
         "name": topic.slug,
         "entrypoint": _entrypoint(seq),
@@ -61,9 +87,9 @@ def topic_deployment(catalog: Catalog, seq: int) -> dict[str, Any]:
     }
 
 
-def render_prefect_yaml(catalog: Catalog) -> dict[str, Any]:
-    """The whole ``prefect.yaml`` as a dict."""
-    deployments = [topic_deployment(catalog, seq) for seq in catalog.topic_order() if seq in TOPIC_FLOWS]
+def render_prefect_yaml(catalog: Catalog, debounce_seconds: int = DEBOUNCE_SECONDS) -> dict[str, Any]:
+    """The whole ``prefect.yaml`` as a dict (``debounce_seconds``: the trigger window, see the module doc)."""
+    deployments = [topic_deployment(catalog, seq, debounce_seconds) for seq in catalog.topic_order() if seq in TOPIC_FLOWS]
     deployments.append({
         "name": "erenhot-plan-nightly",
         "entrypoint": "flows/plan.py:plan",
@@ -83,6 +109,8 @@ def render_prefect_yaml(catalog: Catalog) -> dict[str, Any]:
         "work_pool": {"name": WORK_POOL},
         "concurrency_limit": {"limit": 1, "collision_strategy": "CANCEL_NEW"},
         "schedules": [{"interval": WATCH_INTERVAL_SECONDS, "active": True, "slug": "every-5-minutes"}],
+        # a delivery landed by `erenhot ingest` (or another flow) is validated without waiting for the schedule
+        "triggers": [_event_trigger("erenhot.dataset.delivered", ["erenhot.dataset.*"], debounce_seconds)],
     })
     return {
         "name": "erenhot-territorial-spatial-plan",
@@ -98,7 +126,8 @@ def render_text(catalog: Catalog) -> str:
     return HEADER + yaml.safe_dump(render_prefect_yaml(catalog), allow_unicode=True, sort_keys=False, width=120)
 
 
-def runner_deployments(catalog: Catalog, storage_url: str | None = None) -> list[Any]:
+def runner_deployments(catalog: Catalog, storage_url: str | None = None,
+                       debounce_seconds: int = DEBOUNCE_SECONDS) -> list[Any]:
     """The deployments of :func:`render_prefect_yaml` as Prefect ``RunnerDeployment`` objects for
     ``serve`` (no work pool: one local process runs them) — same names, tags, triggers, schedules
     and concurrency as ``prefect.yaml``."""
@@ -114,7 +143,7 @@ def runner_deployments(catalog: Catalog, storage_url: str | None = None) -> list
     flows["flows/watcher.py:watch_landing"] = watch_landing
     params = {"storage_url": storage_url} if storage_url else {}
     out = []
-    for dep in render_prefect_yaml(catalog)["deployments"]:
+    for dep in render_prefect_yaml(catalog, debounce_seconds)["deployments"]:
         schedules = []
         for sch in dep.get("schedules", []):
             if "cron" in sch:

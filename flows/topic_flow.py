@@ -39,7 +39,8 @@ def run_topic_flow(topic_seq: int, storage_url: str | None, wait_seconds: float 
     readiness = wait_for_inputs(url, topic.seq, wait)
     if readiness.get("missing_message"):
         return Failed(message=readiness["missing_message"])  # the run fails naming what is missing
-    result = evaluate_topic(url, topic.code, readiness, config_overrides or {})
+    overrides = {**settings.config_overrides().get(topic.code, {}), **(config_overrides or {})}
+    result = evaluate_topic(url, topic.code, readiness, overrides)
     publish_artifacts(url, result)
     return {"topic": topic.code, "run_key": result["run_key"], "skipped": result["skipped"],
             "outputs": [{"id": o["id"], "uri": o["uri"]} for o in result["outputs"]],
