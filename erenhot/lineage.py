@@ -62,8 +62,16 @@ def layer_lineage(storage: Storage, catalog: Catalog, layer_id: str, run_key: st
     return node
 
 
-def render_tree(node: dict[str, Any], prefix: str = "") -> list[str]:
-    """Plain-text tree lines of :func:`layer_lineage` (layers first line with run key and time)."""
+def render_tree(node: dict[str, Any], prefix: str = "", expanded: set[tuple[str, str]] | None = None) -> list[str]:
+    """Plain-text tree lines of :func:`layer_lineage` (layers first line with run key and time).
+
+    Args:
+        node: a tree of :func:`layer_lineage` or :func:`run_lineage`.
+        prefix: indentation of the children (internal; leave empty for a root).
+        expanded: when a set is given, the inputs of each upstream run ``(topic, run_key)`` are listed
+            once; later layers of the same run get one "同上 as above" line instead (every layer of a
+            run shares the run's inputs, so nothing is lost). ``None`` (default) expands every layer.
+    """
     lines = [] if prefix else [f"{node['id']} {node['name_zh']} — {node['topic'].upper()} run {node['run_key']}"
                                f" · {node['published_at']}"]
     items = node.get("inputs", [])
@@ -73,7 +81,13 @@ def render_tree(node: dict[str, Any], prefix: str = "") -> list[str]:
         if "run_key" in child:
             lines.append(f"{prefix}{branch}{child['id']} {child['name_zh']} — {child['topic'].upper()} run "
                          f"{child['run_key']} · {child['published_at']}")
-            lines += render_tree(child, prefix + cont)
+            run = (child["topic"], child["run_key"])
+            if expanded is not None and run in expanded and child.get("inputs"):
+                lines.append(f"{prefix}{cont}└─ … 同上 inputs of {run[0].upper()} run {run[1]} as listed above")
+                continue
+            if expanded is not None:
+                expanded.add(run)
+            lines += render_tree(child, prefix + cont, expanded)
         elif "missing" in child:
             lines.append(f"{prefix}{branch}{child['id']} {child['name_zh']} — {child['missing']}")
         else:
@@ -81,3 +95,64 @@ def render_tree(node: dict[str, Any], prefix: str = "") -> list[str]:
             lines.append(f"{prefix}{branch}{child['id']} {child['name_zh']} — {child['department']} delivery "
                          f"{child['version']}{who}")
     return lines
+
+
+def run_lineage(storage: Storage, catalog: Catalog, topic_code: str, run_key: str,
+                inputs_rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The lineage tree of a topic run, before (or after) its manifest is written.
+
+    A run's report is rendered before the run is committed, so its own inputs are taken from
+    ``inputs_rows`` (the rows of :meth:`erenhot.topics.inputs.ResolvedInputs.sources`, also stored as
+    the manifest's ``inputs``): rows with ``state == "published"`` are upstream layers whose ``version``
+    is the producing run key and are expanded with :func:`layer_lineage`; every other row is a dataset
+    delivery.
+
+    Args:
+        storage: the storage root holding ``products/<topic>/<run_key>/manifest.json`` of upstream runs.
+        catalog: the catalog (names of the topic and of the layers).
+        topic_code: the topic of the run, e.g. ``"t03"``.
+        run_key: the run key of the run (``products/<topic>/<run_key>/``).
+        inputs_rows: dicts with ``id``, ``name_zh``, ``state``, ``version`` and, for datasets,
+            ``department`` and ``delivered_by``.
+
+    Returns:
+        A root node of the shape of :func:`layer_lineage` —
+        ``{"id": topic_code, "name_zh", "topic", "run_key", "published_at": "", "uri": "", "sha256": "",
+        "inputs": [...]}`` — whose inputs are dataset nodes, layer nodes (recursive) or, for an upstream
+        layer whose producing run cannot be read, ``{"id", "name_zh", "missing": reason, "inputs": []}``.
+
+    Raises:
+        KeyError: ``topic_code`` is not a catalog topic. An unreadable upstream run does not raise (it
+        becomes a ``missing`` node); storage errors propagate.
+    """
+    topic = catalog.topic(topic_code)
+    node: dict[str, Any] = {"id": topic.code, "name_zh": topic.name_zh, "topic": topic.code, "run_key": run_key,
+                            "published_at": "", "uri": "", "sha256": "", "inputs": []}
+    for row in inputs_rows:
+        if row.get("state") == "published":
+            try:
+                if not row.get("version"):
+                    raise LineageError(f"{row['id']}: no producing run key recorded")
+                node["inputs"].append(layer_lineage(storage, catalog, row["id"], row["version"]))
+            except LineageError as exc:
+                node["inputs"].append({"id": row["id"], "name_zh": row.get("name_zh", ""), "missing": str(exc), "inputs": []})
+        else:
+            node["inputs"].append({"id": row["id"], "name_zh": row.get("name_zh", ""), "department": row.get("department", ""),
+                                   "version": row.get("version", ""), "delivered_by": row.get("delivered_by", "")})
+    return node
+
+
+def run_lineage_lines(storage: Storage, catalog: Catalog, topic_code: str, run_key: str,
+                      inputs_rows: list[dict[str, Any]]) -> list[str]:
+    """Plain-text tree lines of :func:`run_lineage` for a topic report (数据溯源 Lineage).
+
+    The first line names the run (``T03 国土空间开发适宜性评价 — run <key> (this run)``); below it every
+    dataset delivery with its version and every upstream layer with the run key that produced it,
+    recursively down to the deliveries of the upstream runs. The inputs of an upstream run are listed
+    once; further layers of the same run refer to them ("同上 as above").
+
+    Args and errors: as :func:`run_lineage` (``KeyError`` for an unknown topic).
+    """
+    tree = run_lineage(storage, catalog, topic_code, run_key, inputs_rows)
+    head = f"{topic_code.upper()} {tree['name_zh']} — run {run_key} (本次运行 this run)"
+    return [head] + render_tree(tree, prefix="", expanded=set())[1:]

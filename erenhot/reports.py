@@ -12,7 +12,7 @@ uncertain sources, see the evaluation spec's [H]/[M]/[L] markers) are flagged vi
 outputs, so reviewers see which results rest on values still to be verified.
 
 Pipe tables are formatted here (no ``tabulate`` dependency); HTML uses the ``markdown`` package
-with the ``tables`` and ``toc`` extensions.
+with the ``tables``, ``toc`` and ``fenced_code`` extensions.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ __all__ = [
     "L_FLAG",
     "ReportInput",
     "Section",
+    "code_block",
     "markdown_table",
     "render_html",
     "render_markdown",
@@ -210,6 +211,19 @@ def markdown_table(
 # ---------------------------------------------------------------------------------------
 # Markdown
 # ---------------------------------------------------------------------------------------
+def code_block(lines: Sequence[str], lang: str = "text") -> str:
+    """A fenced code block of ``lines`` (e.g. a lineage tree), usable as a :class:`Section` paragraph.
+
+    The fence is one backtick longer than any run of backticks in the text, so arbitrary text
+    (names, delivering persons) cannot close it early; :func:`render_html` renders it as a
+    ``<pre><code>`` block with the text escaped and whitespace kept.
+    """
+    body = "\n".join(str(line).rstrip() for line in lines)
+    longest = max((len(m) for m in re.findall(r"`+", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{lang}\n{body}\n{fence}"
+
+
 def _confidence(value: Any) -> str:
     if _is_missing(value) or str(value).strip() == "":
         return _MISSING
@@ -338,6 +352,9 @@ th { background: #f6f8fa; }
 tr:nth-child(even) td { background: #fbfcfd; }
 code { font-family: "Noto Sans Mono CJK SC", ui-monospace, Menlo, Consolas, monospace;
   font-size: 0.9em; background: #f6f8fa; padding: 0 0.2rem; border-radius: 3px; }
+pre { background: #f6f8fa; border: 1px solid var(--line); border-radius: 4px; padding: 0.6rem 0.8rem;
+  overflow-x: auto; line-height: 1.45; }
+pre code { padding: 0; background: none; white-space: pre; }
 img { max-width: 100%; height: auto; border: 1px solid var(--line); }
 blockquote { margin: 0.8rem 0; padding: 0.4rem 1rem; border-left: 4px solid #e3b341;
   background: var(--bg-warn); color: var(--ink); }
@@ -352,7 +369,8 @@ footer { color: var(--muted); font-size: 12px; border-top: 1px solid var(--line)
 def render_html(markdown_text: str, title: str) -> str:
     """Convert report Markdown to a standalone HTML page.
 
-    Python-Markdown with the ``tables`` and ``toc`` extensions (Unicode heading ids); the
+    Python-Markdown with the ``tables``, ``toc`` (Unicode heading ids) and ``fenced_code``
+    (``<pre><code>`` blocks, see :func:`code_block`) extensions; the
     page declares ``<meta charset="utf-8">`` and ``lang="zh-CN"``, embeds its CSS (fonts:
     Noto Sans CJK SC, Microsoft YaHei, PingFang SC …), shows a 目录 sidebar and highlights
     the L-confidence flags. Image paths stay relative to the page.
@@ -362,7 +380,7 @@ def render_html(markdown_text: str, title: str) -> str:
         title: the ``<title>`` of the page (escaped).
     """
     md = markdown.Markdown(
-        extensions=["tables", "toc", "sane_lists"],
+        extensions=["tables", "toc", "sane_lists", "fenced_code"],
         extension_configs={"toc": {"slugify": slugify_unicode, "toc_depth": "2-3"}},
         output_format="html",
     )

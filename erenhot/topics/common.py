@@ -21,8 +21,9 @@ from erenhot import maps
 from erenhot.catalog import Catalog, Topic
 from erenhot.config import TopicConfig
 from erenhot.grid import Grid, write_cog
+from erenhot.lineage import run_lineage_lines
 from erenhot.products import Publication, current_manifest, manifest_intact, run_key
-from erenhot.reports import ReportInput, Section, render_report
+from erenhot.reports import ReportInput, Section, code_block, render_report
 from erenhot.storage import Storage
 
 Progress = Callable[[float, str], None]
@@ -117,15 +118,34 @@ class LayerWriter:
         self.pub.put(f"layers/{name}.parquet", buf.getvalue(), output_id=output_id, kind="vector", title=self._title(output_id))
 
 
+LINEAGE_HEADING = "数据溯源 Lineage"
+
+
+def lineage_section(storage: Storage, catalog: Catalog, topic: Topic, key: str,
+                    inputs_rows: list[dict[str, Any]]) -> Section:
+    """The report's 数据溯源 Lineage section: :func:`erenhot.lineage.run_lineage_lines` as a code block.
+
+    Every dataset delivery (with its version) and upstream layer (with the run key that produced it)
+    this run computed from, recursively down to the deliveries of the upstream runs.
+    """
+    lines = run_lineage_lines(storage, catalog, topic.code, key, inputs_rows)
+    intro = ("本次运行所依据的全部资料交付版本与上游图层版本（逐级展开，同 `erenhot lineage LAYER`）。 "
+             "Every dataset delivery and upstream layer version the products of this run were computed from, "
+             "recursively (as `erenhot lineage LAYER` prints).")
+    return Section(LINEAGE_HEADING, [intro, code_block(lines)])
+
+
 def finish(storage: Storage, catalog: Catalog, topic: Topic, writer: LayerWriter, cfg: TopicConfig,
            inputs_rows: list[dict[str, Any]], sections: list[Section], figures: dict[str, Any],
            notes: list[str], summary_tables: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """Write the report (Markdown + HTML), commit the publication, return the flow result."""
+    """Write the report (Markdown + HTML, ending with the 数据溯源 Lineage section of
+    :func:`lineage_section`), commit the publication, return the flow result."""
     synthetic = [r["id"] for r in inputs_rows if "synthetic" in str(r.get("delivered_by", ""))]
     if synthetic:
         notes = [f"本次评价使用了样例（合成）数据 — wholly or partly synthetic inputs from the sample kit: "
                  f"{', '.join(synthetic)}. Where they matter, the figures illustrate the method, not Erenhot."] + list(notes)
         sections = [Section("注意 Synthetic inputs", [notes[0]])] + list(sections)
+    sections = list(sections) + [lineage_section(storage, catalog, topic, writer.pub.key, inputs_rows)]
     report = ReportInput(
         title_zh=topic.name_zh, title_en=topic.name_en, topic_code=topic.code, run_key=writer.pub.key,
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"), inputs=inputs_rows,
