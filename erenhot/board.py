@@ -15,15 +15,23 @@ Counting rules (per department):
   state of the newest delivery (passed / failed / not checked yet); ``missing`` = asked − arrived;
 * ``missing_needed`` — missing datasets that an implemented topic requires; ``call_first`` — every
   required input of an implemented topic that has no accepted version (missing, failed or pending);
-  ``blocking_topics`` — implemented topics held up by one of the department's datasets.
+  ``blocking_topics`` — implemented topics held up by one of the department's datasets;
+* ``due`` — the department's due date (资料收集截止日期, ISO date, Asia/Shanghai) from
+  ``erenhot/config/due_dates.yaml`` (its own override, else the plan-wide default; ``due_override``
+  says which); ``overdue`` / ``overdue_ids`` — datasets the plan needs (a required input of any topic)
+  with no delivery although the due date has passed (:mod:`erenhot.overdue`; a failed delivery has
+  arrived and is not overdue); ``days_overdue`` — days since the due date when any is overdue, else 0.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from datetime import date
+
 from erenhot.catalog import Catalog, Department
 from erenhot.landing import resolve_department
+from erenhot.overdue import DueDates, load_due_dates, overdue_rows, plan_today
 from erenhot.readiness import check_readiness
 from erenhot.receipts import problems, receipt_path
 from erenhot.status import dataset_status
@@ -33,7 +41,8 @@ __all__ = ["BOARD_COLUMNS", "board_markdown", "board_table_rows", "department_bo
            "department_markdown"]
 
 #: Column headers of :func:`board_table_rows` (the Prefect table artifact), in order.
-BOARD_COLUMNS = ("序号", "部门", "应交", "已到", "通过", "未通过", "待验收", "未交", "急需催交（课题必需）", "受阻课题", "备注")
+BOARD_COLUMNS = ("序号", "部门", "应交", "已到", "通过", "未通过", "待验收", "未交", "截止日期", "逾期未交",
+                 "急需催交（课题必需）", "受阻课题", "备注")
 
 STATE_ZH = {"missing": "未交 missing", "delivered": "待验收 pending", "validated": "通过 accepted",
             "failed": "未通过 failed"}
@@ -77,8 +86,18 @@ def _topic_label(catalog: Catalog, code: str) -> str:
     return f"T{t.seq:02d} {t.short_zh}"
 
 
+def _overdue_by_dataset(catalog: Catalog, statuses: dict[str, dict[str, Any]], today: date | None,
+                        due_dates: DueDates | None) -> tuple[DueDates, dict[str, dict[str, Any]]]:
+    """The due dates and dataset id → overdue row (datasets absent from ``statuses`` count as arrived)."""
+    dd = due_dates if due_dates is not None else load_due_dates()
+    day = today if today is not None else plan_today()
+    rows = overdue_rows(catalog, dd, day, lambda i: i not in statuses or statuses[i]["state"] != "missing")
+    return dd, {r["dataset"]: r for r in rows}
+
+
 def _dept_row(catalog: Catalog, dept: Department, statuses: dict[str, dict[str, Any]],
-              required: dict[str, list[str]], blocked: dict[str, list[str]]) -> dict[str, Any]:
+              required: dict[str, list[str]], blocked: dict[str, list[str]],
+              due_dates: DueDates, overdue: dict[str, dict[str, Any]]) -> dict[str, Any]:
     datasets = catalog.datasets_of(dept.seq)
     states = {d.id: statuses[d.id]["state"] for d in datasets}
     arrived = [i for i, s in states.items() if s != "missing"]
@@ -92,6 +111,7 @@ def _dept_row(catalog: Catalog, dept: Department, statuses: dict[str, dict[str, 
                                "topic_labels": [_topic_label(catalog, c) for c in topics]})
     blocking = sorted({code for d in datasets for code in blocked.get(d.id, [])},
                       key=lambda c: catalog.topic(c).seq)
+    late = [overdue[d.id] for d in datasets if d.id in overdue]
     return {
         "seq": dept.seq,
         "short_zh": dept.short_zh,
@@ -114,16 +134,28 @@ def _dept_row(catalog: Catalog, dept: Department, statuses: dict[str, dict[str, 
         "call_first": call_first,
         "blocking_topics": blocking,
         "blocking_topic_labels": [_topic_label(catalog, c) for c in blocking],
+        "due": due_dates.due(dept.seq).isoformat(),
+        "due_override": dept.seq in due_dates.overrides,
+        "overdue": len(late),
+        "overdue_ids": [r["dataset"] for r in late],
+        "days_overdue": max((r["days_overdue"] for r in late), default=0),
         "note": NO_DATA_NOTE if not datasets else "",
     }
 
 
-def department_board(storage: Storage, catalog: Catalog) -> list[dict[str, Any]]:
-    """One row per department (all of them, seed order) — see the module docstring for the counts."""
+def department_board(storage: Storage, catalog: Catalog, today: date | None = None, *,
+                     due_dates: DueDates | None = None) -> list[dict[str, Any]]:
+    """One row per department (all of them, seed order) — see the module docstring for the counts.
+
+    ``today`` (Asia/Shanghai calendar, default the current day) and ``due_dates`` (default
+    :func:`erenhot.overdue.load_due_dates`) decide what is overdue. Raises
+    :class:`erenhot.overdue.DueDateError` when the due-date file is malformed.
+    """
     statuses = {d.id: dataset_status(storage, catalog, d.id) for d in catalog.datasets}
     required, _ = _topic_needs(catalog)
     blocked = _blocked(storage, catalog)
-    return [_dept_row(catalog, dept, statuses, required, blocked) for dept in catalog.departments]
+    dd, overdue = _overdue_by_dataset(catalog, statuses, today, due_dates)
+    return [_dept_row(catalog, dept, statuses, required, blocked, dd, overdue) for dept in catalog.departments]
 
 
 def _find_department(catalog: Catalog, dept: str | int | Department) -> Department:
@@ -135,17 +167,20 @@ def _find_department(catalog: Catalog, dept: str | int | Department) -> Departme
         return resolve_department(catalog, dept)  # raises DeliveryError listing the known ones
 
 
-def department_detail(storage: Storage, catalog: Catalog, dept: str | int | Department) -> dict[str, Any]:
+def department_detail(storage: Storage, catalog: Catalog, dept: str | int | Department, today: date | None = None,
+                      *, due_dates: DueDates | None = None) -> dict[str, Any]:
     """Every dataset of one department with its state, versions, failure lines and receipt path.
 
     ``dept``: seq (``17``), slug (``meteorology``) or Chinese name (``气象局``). The result is the
-    department's board row plus ``role_zh``, ``role_en`` and ``datasets`` (seed order).
+    department's board row plus ``role_zh``, ``role_en``, ``due_note`` and ``datasets`` (seed order;
+    each with ``days_overdue``, ``None`` unless overdue). ``today``/``due_dates`` as in :func:`department_board`.
     """
     d = _find_department(catalog, dept)
     required, optional = _topic_needs(catalog)
     blocked = _blocked(storage, catalog)
     statuses = {ds.id: dataset_status(storage, catalog, ds.id) for ds in catalog.datasets_of(d.seq)}
-    row = _dept_row(catalog, d, statuses, required, blocked)
+    dd, overdue = _overdue_by_dataset(catalog, statuses, today, due_dates)
+    row = _dept_row(catalog, d, statuses, required, blocked, dd, overdue)
     items = []
     for ds in catalog.datasets_of(d.seq):
         st = statuses[ds.id]
@@ -178,9 +213,10 @@ def department_detail(storage: Storage, catalog: Catalog, dept: str | int | Depa
             "required_by": required.get(ds.id, []),
             "optional_for": optional.get(ds.id, []),
             "blocking": blocked.get(ds.id, []),
+            "days_overdue": overdue[ds.id]["days_overdue"] if ds.id in overdue else None,
             "note": note,
         })
-    return {**row, "role_zh": d.role_zh, "role_en": d.role_en, "datasets": items}
+    return {**row, "role_zh": d.role_zh, "role_en": d.role_en, "due_note": dd.notes.get(d.seq, ""), "datasets": items}
 
 
 # -- presentation ---------------------------------------------------------------------------
@@ -188,6 +224,13 @@ def department_detail(storage: Storage, catalog: Catalog, dept: str | int | Depa
 def _ids(items: list[str], limit: int = 8) -> str:
     shown = ", ".join(items[:limit])
     return shown + (f" … (+{len(items) - limit})" if len(items) > limit else "")
+
+
+def _overdue_cell(r: dict[str, Any]) -> str:
+    """``3 项（逾期 5 天）: 01-03, 01-04, 01-28`` or ``""``."""
+    if not r["overdue"]:
+        return ""
+    return f"{r['overdue']} 项（逾期 {r['days_overdue']} 天）: {_ids(r['overdue_ids'])}"
 
 
 def board_table_rows(board: list[dict[str, Any]], *, totals: bool = True) -> list[dict[str, Any]]:
@@ -201,6 +244,7 @@ def board_table_rows(board: list[dict[str, Any]], *, totals: bool = True) -> lis
         rows.append({
             "序号": r["seq"], "部门": r["short_zh"], "应交": r["asked"], "已到": r["arrived"],
             "通过": r["validated"], "未通过": r["failed"], "待验收": r["pending"], "未交": r["missing"],
+            "截止日期": r["due"], "逾期未交": _overdue_cell(r),
             "急需催交（课题必需）": "、".join(urgent), "受阻课题": "、".join(r["blocking_topic_labels"]),
             "备注": r["note"].split(" ")[0] if r["note"] else "",
         })
@@ -208,6 +252,7 @@ def board_table_rows(board: list[dict[str, Any]], *, totals: bool = True) -> lis
         rows.append({
             "序号": "合计", "部门": f"{len(board)} 个部门",
             **{k: sum(int(row[k]) for row in rows) for k in ("应交", "已到", "通过", "未通过", "待验收", "未交")},
+            "截止日期": "", "逾期未交": f"{sum(r['overdue'] for r in board)} 项",
             "急需催交（课题必需）": f"{sum(len(r['call_first']) for r in board)} 项",
             "受阻课题": "、".join(sorted({t for r in board for t in r["blocking_topic_labels"]})),
             "备注": "",
@@ -227,7 +272,8 @@ def board_markdown(board: list[dict[str, Any]]) -> str:
     lines += ["| " + " | ".join(_md_cell(r[c]) for c in BOARD_COLUMNS) + " |" for r in rows]
     lines += ["", ("应交 asked = 清单编号项 numbered seed items + 兜底项下补充 datasets added under catch-alls; "
                    "未交 missing = 应交 − 已到 arrived; 急需催交 = 已实现课题必需、尚无通过版本 required by an "
-                   "implemented topic and without an accepted version.")]
+                   "implemented topic and without an accepted version; 逾期未交 overdue = 课题必需的资料截止日期后仍未交 "
+                   "needed by a topic and not delivered after the department's due date (截止日期, Asia/Shanghai).")]
     return "\n".join(lines) + "\n"
 
 
@@ -241,6 +287,11 @@ def department_markdown(detail: dict[str, Any]) -> str:
     lines.append(f"应交 asked {d['asked']}（清单 numbered {d['asked_numbered']} + 补充 added {d['asked_added']}）· "
                  f"已到 arrived {d['arrived']} · 通过 accepted {d['validated']} · 未通过 failed {d['failed']} · "
                  f"待验收 pending {d['pending']} · 未交 missing {d['missing']}")
+    lines.append("")
+    lines.append(f"截止日期 due {d['due']}" + ("（本部门另定 own date" + (f": {d['due_note']}" if d.get("due_note") else "")
+                                              + "）" if d["due_override"] else "")
+                 + (f" · **逾期未交 overdue {d['overdue']}**（{d['days_overdue']} 天 days）: {', '.join(d['overdue_ids'])}"
+                    if d["overdue"] else ""))
     if d["call_first"]:
         lines.append("")
         lines.append("**急需催交 call first**（已实现课题必需 required by implemented topics）: "
@@ -252,6 +303,8 @@ def department_markdown(detail: dict[str, Any]) -> str:
         state = STATE_ZH.get(it["state"], it["state"])
         if it["state"] != "validated" and it["validated_version"]:
             state += f"（在用 in use: {it['validated_version']}）"
+        if it.get("days_overdue"):
+            state += f"（逾期 overdue {it['days_overdue']} 天）"
         found = it["problems"]
         text = ""
         if found:

@@ -172,3 +172,47 @@ def test_newest_failed_delivery_counts_as_failed_but_the_accepted_one_stays_in_u
     row = next(d for d in detail["datasets"] if d["id"] == "01-27")
     assert row["validated_version"] == good.version and row["blocking"] == []
     assert f"在用 in use: {good.version}" in department_markdown(detail)
+
+
+def test_due_dates_and_overdue_datasets_on_the_board(board_store):
+    from datetime import date
+
+    from erenhot.overdue import DueDates
+
+    storage, cat, _ = board_store
+    today = date(2027, 2, 10)
+    dd = DueDates(default=date(2027, 1, 31), overrides={17: date(2027, 3, 1), 22: date(2027, 2, 5)})
+    board = department_board(storage, cat, today, due_dates=dd)
+    by_seq = {r["seq"]: r for r in board}
+    required_any = {i.dataset for t in cat.topics for i in t.dataset_inputs(required=True)}
+    for r in board:
+        assert r["due"] == dd.due(r["seq"]).isoformat() and r["due_override"] == (r["seq"] in (17, 22))
+        expected = [d.id for d in cat.datasets_of(r["seq"]) if d.id in required_any and d.id in r["missing_ids"]]
+        if dd.due(r["seq"]) >= today:
+            expected = []
+        assert r["overdue_ids"] == expected and r["overdue"] == len(expected)
+        assert r["days_overdue"] == ((today - dd.due(r["seq"])).days if expected else 0)
+    one = by_seq[1]
+    assert "01-04" in one["overdue_ids"] and "01-28" in one["overdue_ids"]
+    assert "01-27" not in one["overdue_ids"] and "01-13" not in one["overdue_ids"]  # failed / not needed: arrived
+    assert one["days_overdue"] == 10
+    assert by_seq[17]["overdue"] == 0 and by_seq[17]["due"] == "2027-03-01"  # own, later due date
+    assert by_seq[22]["overdue_ids"] == ["22-01"] and by_seq[22]["days_overdue"] == 5
+    assert by_seq[19]["overdue"] == 0 and by_seq[19]["due"] == "2027-01-31"
+
+    rows = board_table_rows(board)
+    assert all(tuple(r) == BOARD_COLUMNS for r in rows)
+    assert rows[0]["截止日期"] == "2027-01-31"
+    assert rows[0]["逾期未交"].startswith(f"{one['overdue']} 项（逾期 10 天）: 01-03, 01-04")
+    assert rows[16]["截止日期"] == "2027-03-01" and rows[16]["逾期未交"] == ""
+    assert rows[-1]["逾期未交"] == f"{sum(r['overdue'] for r in board)} 项"
+    assert "逾期未交" in board_markdown(board)
+
+    detail = department_detail(storage, cat, 22, today, due_dates=dd)
+    assert detail["overdue_ids"] == ["22-01"]
+    assert {d["id"]: d["days_overdue"] for d in detail["datasets"]}["22-01"] == 5
+    md = department_markdown(detail)
+    assert "截止日期 due 2027-02-05" in md and "逾期未交 overdue 1" in md and "逾期 overdue 5 天" in md
+    # before every due date nothing is overdue
+    early = department_board(storage, cat, date(2027, 1, 1), due_dates=dd)
+    assert sum(r["overdue"] for r in early) == 0
