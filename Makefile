@@ -13,7 +13,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 export MPLBACKEND := Agg
 
-.PHONY: install run test real ui clean-data
+.PHONY: install run test real ui bench clean-data
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed, found " + sys.version.split()[0])'
@@ -23,6 +23,10 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 install: $(VENV)/.installed
+
+# the plan twice on the same deliveries: prints both wall times and their ratio (no pass/fail timing)
+bench: install
+	$(PY) bench/rerun_plan.py
 
 run: install
 	$(VENV)/bin/erenhot run

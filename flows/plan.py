@@ -19,6 +19,7 @@ from erenhot.storage import Storage
 from flows.t02_carrying_capacity import t02_carrying_capacity
 from flows.t03_suitability import t03_suitability
 from flows.topic_flow import PLAN_TZ
+from tasks.alerts import raise_overdue_alerts
 from tasks.deliveries import flush_event_outbox, ingest_delivery, publish_readiness_board, validate_delivery
 from tasks.watch import scan_landing
 
@@ -84,6 +85,7 @@ def plan(kit_dir: str | None = None, storage_url: str | None = None,
         table=[{"dataset": i, "名称": catalog.dataset(i).name_zh, "department": catalog.department(catalog.dataset(i).department_seq).short_zh,
                 "state": s, "version": latest_delivery(storage, i).version} for i, s in sorted(states.items())],
         key="plan-deliveries", description="newest delivery of every delivered dataset and its validation state")
+    raise_overdue_alerts(url)  # needed datasets past their department's due date, alerted once
     publish_readiness_board(url)
     topics: dict[str, Any] = {}
     failed: list[str] = []
@@ -96,7 +98,11 @@ def plan(kit_dir: str | None = None, storage_url: str | None = None,
             state = TOPIC_FLOWS[seq](storage_url=url, config_overrides=(config_overrides or {}).get(topic.code),
                                      return_state=True)
         if state.is_completed():
-            topics[topic.code] = {"state": "done", **state.result()}
+            result = state.result()
+            topics[topic.code] = {**result, "state": "up to date" if result.get("skipped") else "done"}
+            logger.info("T%02d %s: %s (run key %s)", seq, topic.name_zh,
+                        "up to date, nothing recomputed" if result.get("skipped") else "recomputed and published",
+                        result.get("run_key"))
         else:
             failed.append(topic.code)
             topics[topic.code] = {"state": "failed", "message": str(state.message or "")}

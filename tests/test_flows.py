@@ -48,6 +48,19 @@ def test_plan_runs_topics_2_and_3_to_done_with_layers_tables_maps_and_report(pla
     assert {r["id"] for r in t03["inputs"] if r["state"] == "published"} >= {"t02.eco_importance", "t02.urban_capacity"}
 
 
+def test_the_plan_run_again_with_nothing_new_recomputes_nothing_and_says_so(planned):
+    from flows.plan import plan
+
+    _, _, url, first = planned
+    storage = Storage(url)
+    before = {p: storage.sha256(p) for p in storage.list_files("products")}
+    again = plan(storage_url=url, config_overrides=FAST)
+    assert {c: t["state"] for c, t in again["topics"].items()} == {c: "up to date" for c in first["topics"]}
+    assert {c: t["run_key"] for c, t in again["topics"].items()} == {c: t["run_key"] for c, t in first["topics"].items()}
+    after = {p: storage.sha256(p) for p in storage.list_files("products")}
+    assert after == before  # not one product file written or rewritten
+
+
 def test_rerun_with_nothing_new_is_skipped_by_run_key(planned):
     from flows.t02_carrying_capacity import t02_carrying_capacity
 
