@@ -1,0 +1,191 @@
+"""End to end on a real Prefect server: a changed delivery re-runs exactly the dependent topics.
+
+The session's ``prefect server start`` (tests/prefect_server.py) runs the trigger services; the
+deployments are served by ``erenhot serve`` in its own process, as a data engineer would start it.
+A changed delivery lands through ``erenhot ingest``; its ``erenhot.dataset.delivered`` event starts
+the watcher deployment, which validates it and emits ``erenhot.dataset.validated``; the topic
+deployments fire on that and on upstream ``erenhot.layer.published`` events. What ran is read back
+from the Prefect API, and the expected set is derived from the catalog's topic graph.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from erenhot.catalog import load_catalog
+from erenhot.landing import latest_delivery
+from erenhot.products import current_manifest
+from erenhot.storage import Storage
+from flows.plan import TOPIC_FLOWS
+from kit_helpers import small_kit
+
+REPO = Path(__file__).resolve().parents[1]
+FAST = {"t02": {"grid.cell_size_m": 1000}}
+DEBOUNCE = 3
+pytestmark = pytest.mark.flow
+
+
+def _expected_topics(dataset_id: str) -> set[str]:
+    """Implemented topics that consume the dataset, and every implemented topic downstream of them."""
+    cat = load_catalog()
+    hit = set(cat.consumers_of_dataset(dataset_id))
+    for seq in list(hit):
+        hit |= set(cat.downstream_topics(seq, transitive=True))
+    return {cat.topic(s).slug for s in hit if s in TOPIC_FLOWS}
+
+
+def _runs_since(since: datetime) -> list:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterExpectedStartTime
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(
+            expected_start_time=FlowRunFilterExpectedStartTime(after_=since)))
+        deployments = {d.id: d.name for d in client.read_deployments()}
+    return [(deployments.get(r.deployment_id), r) for r in runs if r.deployment_id]
+
+
+def _wait_for_quiet(since: datetime, wanted: set[str], timeout: float = 420.0) -> list:
+    """Wait until every wanted deployment has a finished run after ``since`` and nothing is pending,
+    then a little longer (two debounce windows) for triggers that would still fire."""
+    deadline = time.monotonic() + timeout
+    settled_at = None
+    while time.monotonic() < deadline:
+        runs = _runs_since(since)
+        names = {n for n, _ in runs}
+        busy = [r for _, r in runs if not r.state or not r.state.is_final()]
+        if wanted <= names and not busy:
+            settled_at = settled_at or time.monotonic()
+            if time.monotonic() - settled_at > 2 * DEBOUNCE + 8:
+                return runs
+        else:
+            settled_at = None
+        time.sleep(1.0)
+    raise AssertionError(f"runs did not settle: {[(n, r.name, r.state_name) for n, r in _runs_since(since)]}")
+
+
+def _artifact_keys(flow_run_id) -> set[str]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    with get_client(sync_client=True) as client:
+        arts = client.read_artifacts(artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+    return {a.key for a in arts if a.key}
+
+
+def _cli(args, env, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "flows.cli", *args], env=env, cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def served(prefect_server, tmp_path_factory):
+    """A storage with the plan run once, and ``erenhot serve`` running against the session's server."""
+    from flows.plan import plan
+
+    root = tmp_path_factory.mktemp("triggers")
+    small_kit(root / "kit")
+    url = str(root / "store")
+    plan(kit_dir=str(root / "kit"), storage_url=url, config_overrides=FAST)
+    env = prefect_server.client_env(ERENHOT_STORAGE_URL=url, ERENHOT_CONFIG_OVERRIDES=json.dumps(FAST),
+                                    PREFECT_HOME=str(root / "prefect-client"), PYTHONPATH=str(REPO))
+    log = open(root / "serve.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "serve", "--debounce", str(DEBOUNCE), "--limit", "2"],
+                            env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_for_deployments(proc, root / "serve.log")
+        yield root, url, env
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+def _wait_for_deployments(proc, log_path: Path, timeout: float = 120.0) -> None:
+    from prefect.client.orchestration import get_client
+
+    from flows.deployments import render_prefect_yaml
+
+    wanted = {d["name"] for d in render_prefect_yaml(load_catalog())["deployments"]}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, log_path.read_text("utf-8", "replace")[-4000:]
+        with get_client(sync_client=True) as client:
+            names = {d.name for d in client.read_deployments()}
+            automations = client.read_automations()
+        if wanted <= names and len(automations) >= sum(len(d.get("triggers", []))
+                                                       for d in render_prefect_yaml(load_catalog())["deployments"]):
+            time.sleep(2.0)  # the runner polls for its scheduled runs
+            return
+        time.sleep(1.0)
+    raise AssertionError("deployments were not served: " + log_path.read_text("utf-8", "replace")[-4000:])
+
+
+def _changed_delivery(kit: Path, dataset_id: str, out: Path) -> Path:
+    """The kit's file of ``dataset_id`` with one plausible edit (new bytes, still valid)."""
+    out.mkdir(parents=True, exist_ok=True)
+    if dataset_id == "21-01":  # the taxiway's last vertex moved ~30 m
+        doc = json.loads((kit / "21-01" / "aeroways.geojson").read_text("utf-8"))
+        doc["features"][-1]["geometry"]["coordinates"][-1][0] += 0.0004
+        target = out / "aeroways.geojson"
+        target.write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
+    elif dataset_id == "17-01":  # the station's elevation re-surveyed
+        text = (kit / "17-01" / "stations.csv").read_text("utf-8")
+        target = out / "stations.csv"
+        target.write_text(text.replace("964.7", "965.2"), "utf-8")
+        assert target.read_text("utf-8") != text
+    else:  # pragma: no cover - only the two datasets above are used
+        raise ValueError(dataset_id)
+    return target
+
+
+@pytest.mark.parametrize("dataset_id,department", [("21-01", "21"), ("17-01", "17")])
+def test_a_changed_delivery_reruns_exactly_the_dependent_topics(served, dataset_id, department):
+    root, url, env = served
+    storage = Storage(url)
+    cat = load_catalog()
+    expected = _expected_topics(dataset_id)
+    implemented = {cat.topic(s).slug for s in TOPIC_FLOWS}
+    assert expected
+    before = {t: (current_manifest(storage, cat.topic(t).code) or {}).get("run_key") for t in implemented}
+
+    since = datetime.now(UTC)
+    changed = _changed_delivery(root / "kit", dataset_id, root / f"changed-{dataset_id}")
+    landed = _cli(["ingest", department, dataset_id, str(changed), "--by", "trigger test"], env, root)
+    assert landed.returncode == 0 and "event emitted" in landed.stdout, landed.stdout + landed.stderr
+
+    wanted = expected | {"erenhot-watch-landing"}
+    runs = _wait_for_quiet(since, wanted)
+    by_name: dict[str, list] = {}
+    for name, run in runs:
+        by_name.setdefault(name, []).append(run)
+    ran_topics = {n for n in by_name if n in implemented}
+    assert ran_topics == expected, {n: [r.name for r in rs] for n, rs in by_name.items()}
+    for name in expected:
+        assert len(by_name[name]) == 1, f"{name} ran {len(by_name[name])} times: debounce failed"
+        run = by_name[name][0]
+        assert run.state.is_completed(), (name, run.state)
+        code = next(t.code for t in cat.topics if t.slug == name)
+        assert run.name.startswith(f"T{int(code[1:]):02d} ")
+        assert {f"readiness-{code}", f"layers-{code}", f"summary-{code}"} <= _artifact_keys(run.id)
+        manifest = current_manifest(storage, code)
+        assert manifest["run_key"] != before[name]  # a new version was published
+    # the topic computed from the new delivery: its manifest names the version just landed
+    new_version = latest_delivery(storage, dataset_id).version
+    consumer = next(cat.topic(s).code for s in cat.consumers_of_dataset(dataset_id) if cat.topic(s).slug in expected)
+    rows = {r["id"]: r for r in current_manifest(storage, consumer)["inputs"]}
+    assert rows[dataset_id]["version"] == new_version
+    for name in implemented - expected:  # untouched topics kept their version
+        assert current_manifest(storage, cat.topic(name).code)["run_key"] == before[name]
