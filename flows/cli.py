@@ -365,14 +365,24 @@ def serve(limit: Annotated[int, typer.Option(min=1, help="flow runs at once in t
 
 
 @app.command()
-def deployments(write: Annotated[bool, typer.Option(help="write prefect.yaml instead of printing it")] = False) -> None:
-    """Print (or --write) prefect.yaml, derived from the catalog."""
-    from flows.deployments import render_text
+def deployments(
+    write: Annotated[bool, typer.Option(help="write the file instead of printing it")] = False,
+    pool: Annotated[str, typer.Option(help="work pool of every deployment (e.g. a docker or kubernetes pool)")] = "erenhot-process",
+    image: Annotated[Optional[str], typer.Option(help="container image for a Docker/Kubernetes pool (project at /opt/erenhot)")] = None,
+    output: Annotated[Optional[Path], typer.Option(help="file to --write (default prefect.yaml for the process pool)")] = None,
+) -> None:
+    """Print (or --write) prefect.yaml, derived from the catalog; --pool/--image for production pools."""
+    from flows.deployments import WORK_POOL, render_text
 
-    text = render_text(load_catalog())
+    text = render_text(load_catalog(), pool=pool, image=image)
     if write:
-        Path("prefect.yaml").write_text(text, encoding="utf-8")
-        console.print("prefect.yaml written")
+        if output is None and (pool != WORK_POOL or image):
+            console.print("[red]--write with --pool/--image needs --output[/red] (prefect.yaml stays the process-pool file "
+                          "the tests check), e.g. --output deployments/prefect.docker.yaml")
+            raise typer.Exit(2)
+        target = output or Path("prefect.yaml")
+        target.write_text(text, encoding="utf-8")
+        console.print(f"{target} written")
     else:
         typer.echo(text)
 

@@ -21,6 +21,7 @@ upstream layers. If the upstream run fails, the downstream waits (the nightly pl
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import yaml
@@ -63,7 +64,8 @@ def trigger_datasets(catalog: Catalog, seq: int) -> list[str]:
     return sorted({i.dataset for i in topic.inputs if i.dataset} - via_upstream)
 
 
-def topic_deployment(catalog: Catalog, seq: int, debounce_seconds: int = DEBOUNCE_SECONDS) -> dict[str, Any]:
+def topic_deployment(catalog: Catalog, seq: int, debounce_seconds: int = DEBOUNCE_SECONDS,
+                     work_pool: dict[str, Any] | None = None) -> dict[str, Any]:
     topic = catalog.topic(seq)
     lead = catalog.department(topic.lead_department_seq)
     datasets = trigger_datasets(catalog, seq)
@@ -81,22 +83,38 @@ def topic_deployment(catalog: Catalog, seq: int, debounce_seconds: int = DEBOUNC
         "description": f"T{topic.seq:02d} {topic.name_zh} — {topic.name_en}",
         "tags": ["erenhot", f"topic:{topic.code}", f"lead:{lead.seq:02d}-{lead.slug}"],
         "parameters": {},
-        "work_pool": {"name": WORK_POOL},
+        "work_pool": copy.deepcopy(work_pool or {"name": WORK_POOL}),  # fresh dicts: no YAML aliases
         "concurrency_limit": {"limit": 1, "collision_strategy": "ENQUEUE"},
         "triggers": triggers,
     }
 
 
-def render_prefect_yaml(catalog: Catalog, debounce_seconds: int = DEBOUNCE_SECONDS) -> dict[str, Any]:
-    """The whole ``prefect.yaml`` as a dict (``debounce_seconds``: the trigger window, see the module doc)."""
-    deployments = [topic_deployment(catalog, seq, debounce_seconds) for seq in catalog.topic_order() if seq in TOPIC_FLOWS]
+IMAGE_PROJECT_DIR = "/opt/erenhot"  # where a container image built for a Docker/Kubernetes pool holds the project
+
+
+def render_prefect_yaml(catalog: Catalog, debounce_seconds: int = DEBOUNCE_SECONDS, pool: str = WORK_POOL,
+                        image: str | None = None) -> dict[str, Any]:
+    """The whole ``prefect.yaml`` as a dict.
+
+    Args:
+        debounce_seconds: the trigger window (see the module doc).
+        pool: the work pool every deployment runs on (default the process pool ``erenhot-process``).
+        image: a container image for a Docker or Kubernetes pool (``job_variables.image``); the flows
+            then run from the project copied into the image at ``/opt/erenhot`` instead of
+            ``$ERENHOT_PROJECT_DIR``.
+    """
+    work_pool: dict[str, Any] = {"name": pool}
+    if image:
+        work_pool["job_variables"] = {"image": image}
+    deployments = [topic_deployment(catalog, seq, debounce_seconds, work_pool)
+                   for seq in catalog.topic_order() if seq in TOPIC_FLOWS]
     deployments.append({
         "name": "erenhot-plan-nightly",
         "entrypoint": "flows/plan.py:plan",
         "description": "二连浩特市国土空间总体规划 全流程 nightly re-run — validate new deliveries, re-run changed topics",
         "tags": ["erenhot", "plan"],
         "parameters": {},
-        "work_pool": {"name": WORK_POOL},
+        "work_pool": copy.deepcopy(work_pool or {"name": WORK_POOL}),  # fresh dicts: no YAML aliases
         "concurrency_limit": {"limit": 1, "collision_strategy": "CANCEL_NEW"},
         "schedules": [{"cron": PLAN_CRON, "timezone": TIMEZONE, "active": True, "slug": "nightly"}],
     })
@@ -106,7 +124,7 @@ def render_prefect_yaml(catalog: Catalog, debounce_seconds: int = DEBOUNCE_SECON
         "description": "落地区扫描 — register files departments dropped under landing/<department>/<dataset>/, validate them, refresh the readiness board",
         "tags": ["erenhot", "watch"],
         "parameters": {},
-        "work_pool": {"name": WORK_POOL},
+        "work_pool": copy.deepcopy(work_pool or {"name": WORK_POOL}),  # fresh dicts: no YAML aliases
         "concurrency_limit": {"limit": 1, "collision_strategy": "CANCEL_NEW"},
         "schedules": [{"interval": WATCH_INTERVAL_SECONDS, "active": True, "slug": "every-5-minutes"}],
         # a delivery landed by `erenhot ingest` (or another flow) is validated without waiting for the schedule
@@ -117,13 +135,20 @@ def render_prefect_yaml(catalog: Catalog, debounce_seconds: int = DEBOUNCE_SECON
         "prefect-version": "3.9.1",
         "build": None,
         "push": None,
-        "pull": [{"prefect.deployments.steps.set_working_directory": {"directory": "{{ $ERENHOT_PROJECT_DIR }}"}}],
+        "pull": [{"prefect.deployments.steps.set_working_directory": {
+            "directory": IMAGE_PROJECT_DIR if image else "{{ $ERENHOT_PROJECT_DIR }}"}}],
         "deployments": deployments,
     }
 
 
-def render_text(catalog: Catalog) -> str:
-    return HEADER + yaml.safe_dump(render_prefect_yaml(catalog), allow_unicode=True, sort_keys=False, width=120)
+def render_text(catalog: Catalog, pool: str = WORK_POOL, image: str | None = None) -> str:
+    """The ``prefect.yaml`` text (header comment + YAML) for ``pool`` / ``image`` (see :func:`render_prefect_yaml`)."""
+    doc = render_prefect_yaml(catalog, pool=pool, image=image)
+    header = HEADER if pool == WORK_POOL and not image else (
+        f"# Generated from the catalog by `erenhot deployments --pool {pool}"
+        + (f" --image {image}" if image else "") + "`; do not edit by hand.\n"
+        "# Deploy with: prefect deploy --all --prefect-file <this file>  (see deployments/README.md)\n")
+    return header + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=120)
 
 
 def runner_deployments(catalog: Catalog, storage_url: str | None = None,

@@ -144,3 +144,18 @@ def test_prefect_deploy_all_with_a_process_work_pool_and_a_worker_runs_a_deploym
                 if dep.work_pool_name == WORK_POOL:
                     client.delete_deployment(dep.id)  # the trigger tests serve the same names
         cli("work-pool", "delete", WORK_POOL)
+
+
+def test_a_production_pool_variant_keeps_every_deployment_trigger_and_schedule():
+    from flows.deployments import render_prefect_yaml, render_text
+
+    cat = load_catalog()
+    base = render_prefect_yaml(cat)
+    text = render_text(cat, pool="erenhot-k8s", image="registry.example/erenhot:2026.11")
+    assert "&id" not in text and "*id" not in text  # no YAML aliases a human would trip over
+    doc = yaml.safe_load(text)
+    assert doc["pull"][0]["prefect.deployments.steps.set_working_directory"]["directory"] == "/opt/erenhot"
+    assert [d["name"] for d in doc["deployments"]] == [d["name"] for d in base["deployments"]]
+    for prod, dev in zip(doc["deployments"], base["deployments"]):
+        assert prod["work_pool"] == {"name": "erenhot-k8s", "job_variables": {"image": "registry.example/erenhot:2026.11"}}
+        assert {k: v for k, v in prod.items() if k != "work_pool"} == {k: v for k, v in dev.items() if k != "work_pool"}
