@@ -31,6 +31,12 @@ def topic_description(topic_seq: int) -> str:
     return f"T{t.seq:02d} {t.name_zh} — {t.name_en}"
 
 
+def topic_overrides(topic_code: str, explicit: dict[str, Any] | None) -> dict[str, Any]:
+    """Configuration overrides of a run: ``ERENHOT_CONFIG_OVERRIDES[topic_code]`` under the flow's own
+    ``config_overrides`` (dotted path → value; the explicit one wins). Both enter the run key."""
+    return {**settings.config_overrides().get(topic_code, {}), **(explicit or {})}
+
+
 def run_topic_flow(topic_seq: int, storage_url: str | None, wait_seconds: float | None,
                    config_overrides: dict[str, Any] | None) -> dict[str, Any] | Failed:
     topic = load_catalog().topic(topic_seq)
@@ -39,8 +45,7 @@ def run_topic_flow(topic_seq: int, storage_url: str | None, wait_seconds: float 
     readiness = wait_for_inputs(url, topic.seq, wait)
     if readiness.get("missing_message"):
         return Failed(message=readiness["missing_message"])  # the run fails naming what is missing
-    overrides = {**settings.config_overrides().get(topic.code, {}), **(config_overrides or {})}
-    result = evaluate_topic(url, topic.code, readiness, overrides)
+    result = evaluate_topic(url, topic.code, readiness, topic_overrides(topic.code, config_overrides))
     publish_artifacts(url, result)
     return {"topic": topic.code, "run_key": result["run_key"], "skipped": result["skipped"],
             "outputs": [{"id": o["id"], "uri": o["uri"]} for o in result["outputs"]],
