@@ -33,14 +33,25 @@ class Readiness:
     def missing_optional(self) -> list[dict[str, Any]]:
         return [r for r in self.rows if not r["required"] and not r["usable"]]
 
-    def input_versions(self) -> dict[str, str]:
-        """Input id → version (delivery version or producing run key), for the run key."""
-        out = {k: v["version"] for k, v in self.datasets.items()}
-        out.update({k: f"{v['run_key']}:{v['sha256'][:12]}" for k, v in self.layers.items()})
-        return out
-
     def to_dict(self) -> dict[str, Any]:
         return {"topic_seq": self.topic_seq, "rows": self.rows, "datasets": self.datasets, "layers": self.layers}
+
+
+def input_content(readiness: dict[str, Any]) -> dict[str, str]:
+    """Input id → content hash of the version a run uses — what its run key is made of.
+
+    Datasets: the delivery's sha256 over its files (plus the sender's ``--crs`` when given, which
+    changes how the bytes are read); upstream layers: the sha256 of the layer file. Keys are content,
+    never paths or times: a delivery re-sent with the same bytes, or an upstream run that reproduced
+    identical layers, leaves the key unchanged and the topic is skipped. (Readiness dicts written
+    before the delivery hash was recorded fall back to the version id.)
+    """
+    out = {}
+    for k, v in readiness.get("datasets", {}).items():
+        content = v.get("delivery_hash") or v["version"]
+        out[k] = f"{content}|crs={v['crs_override']}" if v.get("crs_override") else content
+    out.update({k: v["sha256"] for k, v in readiness.get("layers", {}).items()})
+    return out
 
 
 def check_readiness(storage: Storage, catalog: Catalog, topic: Topic) -> Readiness:
@@ -67,7 +78,8 @@ def check_readiness(storage: Storage, catalog: Catalog, topic: Topic) -> Readine
             if good is not None:
                 rep = validation_report(storage, good) or {}
                 ready.datasets[ds.id] = {"version": good.version, "standard": rep.get("standard"),
-                                         "department_seq": dept.seq, "delivered_by": good.delivered_by}
+                                         "department_seq": dept.seq, "delivered_by": good.delivered_by,
+                                         "delivery_hash": good.delivery_hash, "crs_override": good.crs_override}
         else:
             producer, spec = catalog.layer(inp.layer)
             out = layer_output(storage, inp.layer)

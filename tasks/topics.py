@@ -17,7 +17,7 @@ from prefect.artifacts import (
 from prefect.logging import get_run_logger
 
 from erenhot.catalog import load_catalog
-from erenhot.products import record_run
+from erenhot.products import current_manifest, record_run
 from erenhot.readiness import check_readiness, missing_message
 from erenhot.storage import Storage
 from erenhot.topics import run_topic
@@ -76,12 +76,16 @@ def evaluate_topic(storage_url: str, topic_code: str, readiness: dict[str, Any],
         update_progress_artifact(progress_id, progress=round(100.0 * fraction, 1), description=step)
         logger.info("%3.0f%% %s", 100.0 * fraction, step)
 
+    previous = {o["id"]: o["sha256"] for o in (current_manifest(storage, topic_code) or {}).get("outputs", [])}
     try:
         result = run_topic(storage, load_catalog(), topic_code, readiness, config_overrides or {}, progress=progress)
     except Exception as exc:
         record_run(storage, topic_code, "failed", f"{type(exc).__name__}: {exc}")
         raise
     update_progress_artifact(progress_id, progress=100.0, description="done" if not result["skipped"] else "unchanged: skipped")
+    # outputs whose content differs from the version that was current before this run
+    result["changed_outputs"] = [] if result["skipped"] else \
+        [o["id"] for o in result["outputs"] if previous.get(o["id"]) != o["sha256"]]
     return result
 
 
@@ -92,8 +96,10 @@ def publish_artifacts(storage_url: str, result: dict[str, Any]) -> None:
     catalog = load_catalog()
     topic = catalog.topic(result["topic"])
     code = topic.code
+    changed = set(result.get("changed_outputs", []))
     create_table_artifact(
-        table=[{"layer": o["id"], "名称": o["title"], "kind": o["kind"], "version": result["run_key"], "uri": o["uri"]}
+        table=[{"layer": o["id"], "名称": o["title"], "kind": o["kind"], "version": result["run_key"],
+                "sha256": o["sha256"][:16], "changed": "yes" if o["id"] in changed else "no", "uri": o["uri"]}
                for o in result["outputs"]],
         key=artifact_key("layers", code), description=f"T{topic.seq:02d} {topic.name_zh}: published layers")
     for i, (title, rows) in enumerate(result.get("summary_tables", {}).items(), start=1):
@@ -114,8 +120,10 @@ def publish_artifacts(storage_url: str, result: dict[str, Any]) -> None:
     if result.get("report"):
         create_link_artifact(link=result["report"]["html"], link_text=f"{topic.name_zh} 研究报告 (HTML)",
                              key=artifact_key("report", code), description="the topic report")
-    if not result["skipped"]:
-        for o in result["outputs"]:
+    # a new version of a layer is announced only when its content changed: downstream topics whose
+    # inputs are byte-identical would only be skipped by their run key
+    for o in result["outputs"]:
+        if o["id"] in changed:
             events.emit(storage, "erenhot.layer.published",
                         events.layer_resource(o["id"], o["title"], topic.seq, result["run_key"]),
                         {"uri": o["uri"], "sha256": o["sha256"]})

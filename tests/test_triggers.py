@@ -43,6 +43,11 @@ def _expected_topics(dataset_id: str) -> set[str]:
     return {cat.topic(s).slug for s in hit if s in TOPIC_FLOWS}
 
 
+def _current_layer_sha(storage: Storage, layer_id: str) -> str:
+    manifest = current_manifest(storage, layer_id.split(".")[0])
+    return next(o["sha256"] for o in manifest["outputs"] if o["id"] == layer_id)
+
+
 def _runs_since(since: datetime) -> list:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterExpectedStartTime
@@ -141,51 +146,71 @@ def _changed_delivery(kit: Path, dataset_id: str, out: Path) -> Path:
         doc["features"][-1]["geometry"]["coordinates"][-1][0] += 0.0004
         target = out / "aeroways.geojson"
         target.write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
-    elif dataset_id == "17-01":  # the station's elevation re-surveyed
-        text = (kit / "17-01" / "stations.csv").read_text("utf-8")
-        target = out / "stations.csv"
-        target.write_text(text.replace("964.7", "965.2"), "utf-8")
-        assert target.read_text("utf-8") != text
+    elif dataset_id == "01-03":  # the DEM re-surveyed: a 150 m hill in the middle changes slope and relief
+        import numpy as np
+        import rasterio
+
+        with rasterio.open(kit / "01-03" / "dem.tif") as src:
+            profile, dem = src.profile, src.read(1)
+        rows, cols = np.mgrid[0:dem.shape[0], 0:dem.shape[1]]
+        r0, c0, sigma = dem.shape[0] / 2, dem.shape[1] / 2, min(dem.shape) / 10
+        hill = 150.0 * np.exp(-((rows - r0) ** 2 + (cols - c0) ** 2) / (2 * sigma ** 2))
+        target = out / "dem.tif"
+        with rasterio.open(target, "w", **profile) as dst:
+            dst.write((dem + hill).astype(dem.dtype), 1)
     else:  # pragma: no cover - only the two datasets above are used
         raise ValueError(dataset_id)
     return target
 
 
-@pytest.mark.parametrize("dataset_id,department", [("21-01", "21"), ("17-01", "17")])
+@pytest.mark.parametrize("dataset_id,department", [("21-01", "21"), ("01-03", "1")])
 def test_a_changed_delivery_reruns_exactly_the_dependent_topics(served, dataset_id, department):
+    """21-01 (airport) is read by T03 alone; 01-03 (DEM) by T02 alone, whose new slope and relief layers
+    reach T03 through erenhot.layer.published — one T03 run for the burst of layer events."""
+    from flows.deployments import trigger_datasets
+
     root, url, env = served
     storage = Storage(url)
     cat = load_catalog()
-    expected = _expected_topics(dataset_id)
     implemented = {cat.topic(s).slug for s in TOPIC_FLOWS}
-    assert expected
+    direct = {cat.topic(s).slug for s in TOPIC_FLOWS if dataset_id in trigger_datasets(cat, s)}
+    downstream = _expected_topics(dataset_id) - direct
+    assert direct
     before = {t: (current_manifest(storage, cat.topic(t).code) or {}).get("run_key") for t in implemented}
+    before_layers = {o["id"]: o["sha256"] for t in implemented for o in current_manifest(storage, cat.topic(t).code)["outputs"]}
 
     since = datetime.now(UTC)
     changed = _changed_delivery(root / "kit", dataset_id, root / f"changed-{dataset_id}")
     landed = _cli(["ingest", department, dataset_id, str(changed), "--by", "trigger test"], env, root)
     assert landed.returncode == 0 and "event emitted" in landed.stdout, landed.stdout + landed.stderr
 
-    wanted = expected | {"erenhot-watch-landing"}
-    runs = _wait_for_quiet(since, wanted)
+    runs = _wait_for_quiet(since, direct | {"erenhot-watch-landing"})
     by_name: dict[str, list] = {}
     for name, run in runs:
         by_name.setdefault(name, []).append(run)
-    ran_topics = {n for n in by_name if n in implemented}
-    assert ran_topics == expected, {n: [r.name for r in rs] for n, rs in by_name.items()}
-    for name in expected:
+    ran = {n for n in by_name if n in implemented}
+    # a downstream topic must run exactly when a layer it reads changed content
+    layer_changed = {}
+    for name in downstream:
+        topic = next(t for t in cat.topics if t.slug == name)
+        layer_changed[name] = any(before_layers[i.layer] != _current_layer_sha(storage, i.layer)
+                                  for i in topic.inputs if i.layer)
+    assert ran == direct | {n for n, hit in layer_changed.items() if hit}, \
+        {n: [r.name for r in rs] for n, rs in by_name.items()}
+    if dataset_id == "01-03":
+        assert layer_changed.get("t03_suitability"), "the DEM change must reach T03 through T02's layers"
+    for name in ran:
         assert len(by_name[name]) == 1, f"{name} ran {len(by_name[name])} times: debounce failed"
         run = by_name[name][0]
         assert run.state.is_completed(), (name, run.state)
         code = next(t.code for t in cat.topics if t.slug == name)
         assert run.name.startswith(f"T{int(code[1:]):02d} ")
         assert {f"readiness-{code}", f"layers-{code}", f"summary-{code}"} <= _artifact_keys(run.id)
-        manifest = current_manifest(storage, code)
-        assert manifest["run_key"] != before[name]  # a new version was published
-    # the topic computed from the new delivery: its manifest names the version just landed
+        assert current_manifest(storage, code)["run_key"] != before[name]  # a new version was published
+    # the topic that read the delivery names the version just landed
     new_version = latest_delivery(storage, dataset_id).version
-    consumer = next(cat.topic(s).code for s in cat.consumers_of_dataset(dataset_id) if cat.topic(s).slug in expected)
-    rows = {r["id"]: r for r in current_manifest(storage, consumer)["inputs"]}
-    assert rows[dataset_id]["version"] == new_version
-    for name in implemented - expected:  # untouched topics kept their version
+    for name in direct:
+        rows = {r["id"]: r for r in current_manifest(storage, next(t.code for t in cat.topics if t.slug == name))["inputs"]}
+        assert rows[dataset_id]["version"] == new_version
+    for name in implemented - ran:  # untouched topics kept their version
         assert current_manifest(storage, cat.topic(name).code)["run_key"] == before[name]

@@ -89,11 +89,14 @@ def _values(node: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _canonical(obj: Any) -> Any:
-    """JSON-ready form with string keys (YAML allows int keys, e.g. modifier tables)."""
+    """JSON-ready form with string keys (YAML allows int keys, e.g. modifier tables); a whole-number
+    float is written as an int, so ``30`` and ``30.0`` (``--cell-size 30``) are the same configuration."""
     if isinstance(obj, Mapping):
         return {str(k): _canonical(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
         return [_canonical(v) for v in obj]
+    if isinstance(obj, float) and obj.is_integer():
+        return int(obj)
     return obj
 
 

@@ -23,6 +23,7 @@ from erenhot.config import TopicConfig
 from erenhot.grid import Grid, write_cog
 from erenhot.lineage import run_lineage_lines
 from erenhot.products import Publication, current_manifest, manifest_intact, run_key
+from erenhot.readiness import input_content
 from erenhot.reports import ReportInput, Section, code_block, render_report
 from erenhot.storage import Storage
 
@@ -31,13 +32,6 @@ Progress = Callable[[float, str], None]
 
 def no_progress(fraction: float, step: str) -> None:  # noqa: ARG001 - signature of Progress
     """Progress callback that does nothing (library use without Prefect)."""
-
-
-def input_versions(readiness: Mapping[str, Any]) -> dict[str, str]:
-    """Input id → version, from a readiness dict (datasets: delivery version; layers: run key + sha)."""
-    out = {k: v["version"] for k, v in readiness.get("datasets", {}).items()}
-    out.update({k: f"{v['run_key']}:{v['sha256'][:12]}" for k, v in readiness.get("layers", {}).items()})
-    return out
 
 
 def reusable(storage: Storage, topic_code: str, key: str) -> dict[str, Any] | None:
@@ -163,7 +157,7 @@ def finish(storage: Storage, catalog: Catalog, topic: Topic, writer: LayerWriter
 
 
 def new_publication(storage: Storage, topic: Topic, readiness: Mapping[str, Any], cfg: TopicConfig) -> Publication:
-    return Publication(storage, topic.code, run_key(topic.code, input_versions(readiness), cfg.digest))
+    return Publication(storage, topic.code, run_key(topic.code, input_content(dict(readiness)), cfg.digest))
 
 
 def records(frame: pd.DataFrame, limit: int = 60) -> list[dict[str, Any]]:
