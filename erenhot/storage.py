@@ -47,6 +47,16 @@ class StorageError(RuntimeError):
     """A storage operation failed (missing object, refused overwrite, bad URL)."""
 
 
+def _file_mode() -> int:
+    """The mode ``open()`` would give a new file under this process's umask (0666 & ~umask)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+FILE_MODE = _file_mode()  # read once at import, before any thread writes
+
+
 def sha256_bytes(data: bytes) -> str:
     """Hex sha256 of ``data``."""
     return hashlib.sha256(data).hexdigest()
@@ -267,6 +277,7 @@ class Storage:
             target = Path(full)
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+            os.fchmod(fd, FILE_MODE)  # mkstemp makes 0600; products are for everyone the umask allows
             try:
                 with os.fdopen(fd, "wb") as fh:
                     yield fh
@@ -293,6 +304,7 @@ class Storage:
         target = Path(full)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        os.fchmod(fd, FILE_MODE)  # mkstemp makes 0600; products are for everyone the umask allows
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
