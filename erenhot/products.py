@@ -3,7 +3,8 @@
 A topic run writes everything under ``products/<topic>/<run_key>/`` and then a small
 ``products/<topic>/current.json`` manifest, last. Readers follow ``current.json``, so a run killed
 half-way leaves the previous version intact and readable. The run key is a content hash of the
-run's input versions, its configuration and its code version: an unchanged key means nothing new.
+run's inputs (delivery hashes and upstream layer sha256s, :func:`erenhot.readiness.input_content`),
+its configuration digest and its code version: an unchanged key means nothing new.
 """
 
 from __future__ import annotations
