@@ -14,7 +14,7 @@ from prefect.states import Failed
 
 from erenhot import settings
 from erenhot.catalog import load_catalog
-from tasks.topics import evaluate_topic, publish_artifacts, wait_for_inputs
+from tasks.topics import ensure_topic_lock, evaluate_topic, publish_artifacts, wait_for_inputs
 
 PLAN_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -45,7 +45,8 @@ def run_topic_flow(topic_seq: int, storage_url: str | None, wait_seconds: float 
     readiness = wait_for_inputs(url, topic.seq, wait)
     if readiness.get("missing_message"):
         return Failed(message=readiness["missing_message"])  # the run fails naming what is missing
-    result = evaluate_topic(url, topic.code, readiness, topic_overrides(topic.code, config_overrides))
+    lock = ensure_topic_lock(topic.code)  # one evaluation of a topic at a time, across plan and deployments
+    result = evaluate_topic.with_options(tags={lock})(url, topic.code, readiness, topic_overrides(topic.code, config_overrides))
     publish_artifacts(url, result)
     return {"topic": topic.code, "run_key": result["run_key"], "skipped": result["skipped"],
             "outputs": [{"id": o["id"], "uri": o["uri"]} for o in result["outputs"]],

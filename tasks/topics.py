@@ -63,6 +63,37 @@ def wait_for_inputs(storage_url: str, topic_seq: int, wait_seconds: float = 0.0,
     return out
 
 
+def topic_lock_tag(topic_code: str) -> str:
+    """The task tag whose concurrency limit of one serialises a topic's evaluations."""
+    return f"topic-run-{topic_code}"
+
+
+@task(name="ensure-topic-lock", task_run_name="one {topic_code} evaluation at a time", retries=2, retry_delay_seconds=1)
+def ensure_topic_lock(topic_code: str) -> str:
+    """Make sure the tag concurrency limit ``tag:topic-run-<code>`` (limit 1) exists; returns the tag.
+
+    The evaluation task carries that tag, so two runs of one topic — a triggered deployment run and
+    the nightly plan's subflow, say — never evaluate at once: the second waits for the slot (the
+    lease expires 60 s after a crashed holder stops renewing it), then finds the run key unchanged
+    and is skipped. Deployment concurrency limits alone cannot do this: the plan runs topics as
+    subflows, not through their deployments.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+
+    tag = topic_lock_tag(topic_code)
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(f"tag:{tag}")
+        except ObjectNotFound:
+            try:
+                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=f"tag:{tag}", limit=1))
+            except ObjectAlreadyExists:
+                pass  # another run created it first
+    return tag
+
+
 @task(name="evaluate-topic", task_run_name="evaluate {topic_code}")
 def evaluate_topic(storage_url: str, topic_code: str, readiness: dict[str, Any],
                    config_overrides: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -71,6 +71,30 @@ def test_rerun_with_nothing_new_is_skipped_by_run_key(planned):
     assert changed["skipped"] is False and changed["run_key"] != again["run_key"]
 
 
+def test_two_runs_of_one_topic_at_once_evaluate_one_after_the_other_and_the_second_is_skipped(planned):
+    """A triggered run and the nightly plan's subflow can meet; the topic's tag concurrency limit of one
+    lets one evaluate while the other waits, then finds the run key unchanged."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, TaskRunFilter, TaskRunFilterName
+
+    from flows.t02_carrying_capacity import t02_carrying_capacity
+    from kit_helpers import run_in_parallel
+
+    _, _, url, _ = planned
+    states = run_in_parallel(2, lambda i: t02_carrying_capacity(storage_url=url, config_overrides={"grid.cell_size_m": 1200},
+                                                               return_state=True))
+    results = [s.result() for s in states]
+    assert sorted(r["skipped"] for r in results) == [False, True]
+    assert results[0]["run_key"] == results[1]["run_key"]
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[s.state_details.flow_run_id for s in states])),
+            task_run_filter=TaskRunFilter(name=TaskRunFilterName(any_=["evaluate t02"])))
+    assert len(runs) == 2 and all("topic-run-t02" in r.tags for r in runs)
+    first, second = sorted(runs, key=lambda r: r.start_time)
+    assert first.end_time <= second.start_time, "the two evaluations overlapped"
+
+
 def test_bad_delivery_is_quarantined_while_the_good_data_still_flows(planned, tmp_path):
     from flows.plan import plan
 
