@@ -6,7 +6,11 @@ Modules: :mod:`~erenhot.evaluation.classify` (breaks, matrices, modifiers, code 
 :mod:`~erenhot.evaluation.terrain`, :mod:`~erenhot.evaluation.climate`,
 :mod:`~erenhot.evaluation.ecology`, :mod:`~erenhot.evaluation.integration`,
 :mod:`~erenhot.evaluation.suitability`, :mod:`~erenhot.evaluation.accessibility`,
-:mod:`~erenhot.evaluation.capacity_scale`, :mod:`~erenhot.evaluation.area`.
+:mod:`~erenhot.evaluation.capacity_scale`, :mod:`~erenhot.evaluation.area`; and for the research
+topics beyond the 双评价: :mod:`~erenhot.evaluation.water` (topic 12 水资源承载力: balance, 三条红线 carrying
+status, precipitation trend, demand, 以水定人/城/地), :mod:`~erenhot.evaluation.grassland` (topics 9 and 13:
+NY/T 635 合理载畜量, 羊单位, 草畜平衡) and :mod:`~erenhot.evaluation.corridors` (topic 11: ecological sources,
+resistance, MCR corridors and strategic nodes). Topics 9, 11, 12 and 13 are not wired into flows yet.
 Every threshold comes from :func:`erenhot.config.load_config`; nothing is imported here so that
 importing the package has no cost.
 """
