@@ -55,8 +55,9 @@ __all__ = [
 
 KIT_VERSION = 1
 
-#: dataset ids the kit writes (sorted)
-KIT_DATASETS: tuple[str, ...] = (
+#: dataset ids of the 双评价 (topics 2 and 3) written by :class:`_Kit` itself; the parts in
+#: :mod:`erenhot.kitparts` add theirs, and ``KIT_DATASETS`` (end of this module) is the union, sorted
+_BASE_DATASETS: tuple[str, ...] = (
     "01-03",
     "01-04",
     "01-16",
@@ -1667,6 +1668,8 @@ class _Kit:
             self.climate()
             self.rail_stations()
             self.aeroways()
+            for part in _PARTS:  # the datasets of the other research topics (erenhot/kitparts/)
+                part.build(self)
             missing = set(KIT_DATASETS) - set(self.entries)
             if missing:
                 raise RuntimeError(f"sample kit: no files for {sorted(missing)}")
@@ -1780,3 +1783,22 @@ def make_sample_kit(out_dir: str | Path, *, real_data: str | Path | None = None,
     (out / "kit.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
                                   encoding="utf-8")
     return KitManifest(out_dir=out, datasets=datasets)
+
+
+def _load_parts() -> list[Any]:
+    """The modules of :mod:`erenhot.kitparts`, by name. Each has ``DATASETS`` (ids it writes) and
+    ``build(kit)``, which writes them under ``kit.dir(id)`` with the helpers of :class:`_Kit` and
+    registers each with ``kit.add``. They import from this module, so they load after it is defined."""
+    import importlib
+    import pkgutil
+
+    import erenhot.kitparts as package
+
+    names = sorted(m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_"))
+    return [importlib.import_module(f"erenhot.kitparts.{name}") for name in names]
+
+
+_PARTS = _load_parts()
+
+#: dataset ids the kit writes (sorted): the 双评价 ones and those of every kit part
+KIT_DATASETS: tuple[str, ...] = tuple(sorted(set(_BASE_DATASETS).union(*(p.DATASETS for p in _PARTS))))
