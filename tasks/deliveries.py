@@ -77,6 +77,8 @@ def validate_delivery(storage_url: str, dataset_id: str, force: bool = False) ->
         create_markdown_artifact(
             key=artifact_key("receipt", dataset_id), markdown=receipt_for(storage, catalog, dataset_id, delivery.version) or "",
             description=f"数据验收回执 receipt · {dataset_id} {delivery.version}: not accepted, kept in quarantine")
+    elif before and not force:
+        logger.info("%s %s: checked before (%s); not run again", dataset_id, delivery.version, report["summary"])
     else:
         logger.info("%s %s: %s", dataset_id, delivery.version, report["summary"])
     return {"dataset_id": dataset_id, "version": delivery.version, "state": report["state"],

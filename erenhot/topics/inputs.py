@@ -67,12 +67,14 @@ class TopicInputs:
         return self.storage.read_bytes(entry["path"])
 
     def sources(self, catalog) -> list[dict[str, Any]]:
-        """Rows for the report: every input with its department and version."""
+        """Rows for the report: every input with its department, version and content hash (the
+        delivery hash of a dataset, the file sha256 of a layer — what the run key is made of)."""
         rows = []
         for ds_id, entry in sorted(self.readiness.get("datasets", {}).items()):
             ds = catalog.dataset(ds_id)
             rows.append({"id": ds_id, "name_zh": ds.name_zh, "department": catalog.department(ds.department_seq).short_zh,
-                         "version": entry["version"], "delivered_by": entry.get("delivered_by", ""), "state": "validated"})
+                         "version": entry["version"], "sha256": str(entry.get("delivery_hash", ""))[:12],
+                         "delivered_by": entry.get("delivered_by", ""), "state": "validated"})
         for layer_id, entry in sorted(self.readiness.get("layers", {}).items()):
             _, spec = catalog.layer(layer_id)
             rows.append({"id": layer_id, "name_zh": spec.name_zh, "department": layer_id.split(".")[0].upper(),
