@@ -38,6 +38,8 @@ __all__ = [
     "carrying_status",
     "classify_load",
     "demand_gap",
+    "combine_grades",
+    "idw",
     "irrigable_area_ha",
     "land_water_match",
     "precipitation_trend",
@@ -815,3 +817,89 @@ def land_water_match(
         index = np.where(land_share > 0, water_share / np.where(land_share > 0, land_share, 1.0), np.nan)
     return pd.DataFrame({"zone": ids, "land_km2": land_km2, "land_share": land_share, "water_10k_m3": water_10k,
                          "water_share": water_share, "match_index": index})
+
+
+# ── 7. surfaces from monitoring wells and the composite grade (topic 12 composer) ─────────────
+
+
+def idw(x: ArrayLike, y: ArrayLike, values: ArrayLike, grid_x: ArrayLike, grid_y: ArrayLike, power: float,
+        rows_per_block: int = 256) -> NDArray[np.float32]:
+    """Inverse-distance-weighted surface of point values (e.g. 04-09 well 埋深 or 矿化度) on a grid.
+
+    ``v(p) = Σ w_i v_i / Σ w_i`` with ``w_i = d(p, i)^-power``; a cell centre on a point takes its value.
+
+    Args:
+        x, y: point coordinates (m, EPSG:4525), NaN values are dropped.
+        values: the point values.
+        grid_x: cell-centre x of the columns ``(cols,)``; grid_y: cell-centre y of the rows ``(rows,)``.
+        power: > 0 (config ``factors.idw_power``).
+
+    Returns:
+        float32 ``(rows, cols)``.
+
+    Raises:
+        ValueError: no valid point, power ≤ 0, mismatched point arrays.
+    """
+    px, py, pv = (np.asarray(a, dtype=np.float64).ravel() for a in (x, y, values))
+    if not (px.size == py.size == pv.size):
+        raise ValueError("idw: x, y and values differ in length")
+    ok = np.isfinite(px) & np.isfinite(py) & np.isfinite(pv)
+    px, py, pv = px[ok], py[ok], pv[ok]
+    if px.size == 0:
+        raise ValueError("idw: no point with a value")
+    if not power > 0:
+        raise ValueError("idw: power must be > 0")
+    gx = np.asarray(grid_x, dtype=np.float64)
+    gy = np.asarray(grid_y, dtype=np.float64)
+    out = np.empty((gy.size, gx.size), dtype=np.float32)
+    for r0 in range(0, gy.size, rows_per_block):
+        yb = gy[r0:r0 + rows_per_block]
+        d2 = (gx[None, :, None] - px) ** 2 + (yb[:, None, None] - py) ** 2  # (rows, cols, points)
+        exact = d2 == 0
+        with np.errstate(divide="ignore"):
+            w = np.where(exact, 0.0, d2 ** (-power / 2.0))
+        val = (w * pv).sum(axis=2) / w.sum(axis=2)
+        hit = exact.any(axis=2)
+        if hit.any():
+            val[hit] = pv[np.argmax(exact, axis=2)][hit]
+        out[r0:r0 + yb.size] = val
+    return out
+
+
+def combine_grades(grades: Mapping[str, ArrayLike], weights: Mapping[str, float], veto_grade: int, veto_floor: int,
+                   veto_factors: Sequence[str] | None = None) -> NDArray[np.uint8]:
+    """协同（综合）承载力 grade: weighted mean of single-factor grades (1 高 … 5 低), rounded half up,
+    then the 短板 veto: where any of ``veto_factors`` (default: all) reaches ``veto_grade`` the composite is
+    at least ``veto_floor`` (a factor that is uniform over the city, e.g. a quota modulus, is left out
+    of the veto so that it cannot set the whole map).
+
+    Args:
+        grades: factor name → ``uint8`` grades of one shape (0 = no data).
+        weights: factor name → weight (the same names; they must sum to 1 within 1e-6).
+        veto_grade, veto_floor: config ``composite.veto``.
+
+    Returns:
+        ``uint8`` grades 1–5; 0 where any factor is 0 (no data).
+
+    Raises:
+        ValueError: names differ, weights do not sum to 1 or are negative, shapes differ.
+    """
+    if set(grades) != set(weights):
+        raise ValueError(f"combine_grades: factors {sorted(grades)} and weights {sorted(weights)} differ")
+    w = {k: float(v) for k, v in weights.items()}
+    if any(v < 0 for v in w.values()) or abs(sum(w.values()) - 1.0) > 1e-6:
+        raise ValueError(f"combine_grades: weights must be ≥ 0 and sum to 1, got {w}")
+    arrays = {k: np.asarray(g, dtype=np.float64) for k, g in grades.items()}
+    shapes = {a.shape for a in arrays.values()}
+    if len(shapes) != 1:
+        raise ValueError(f"combine_grades: shapes differ {shapes}")
+    mean = sum(w[k] * arrays[k] for k in arrays)
+    out = np.floor(np.round(mean, 9) + 0.5)
+    vetoing = list(arrays) if veto_factors is None else list(veto_factors)
+    unknown = sorted(set(vetoing) - set(arrays))
+    if unknown:
+        raise ValueError(f"combine_grades: veto factors {unknown} are not among the grades")
+    worst = np.max(np.stack([arrays[k] for k in vetoing]), axis=0) if vetoing else np.zeros_like(mean)
+    out = np.where(worst >= veto_grade, np.maximum(out, veto_floor), out)
+    nodata = np.any(np.stack([a == 0 for a in arrays.values()]), axis=0)
+    return np.where(nodata, 0, np.clip(out, 1, 5)).astype(np.uint8)
