@@ -104,8 +104,15 @@ def test_catch_alls(cat: Catalog) -> None:
 
 
 DELIVERY_IDS = {
+    # topics 2 and 3 (双评价)
     "01-03", "01-04", "01-46a.dltb", "01-46a.fvc", "01-46a.npp", "01-16", "01-27", "01-28", "04-07",
     "04-04", "04-13", "10-02", "17-01", "17-02", "05-05", "02-06", "22-01", "21-01", "12-01",
+    # topic 9 林草湿
+    "01-05", "01-08", "01-10", "01-12", "01-13", "01-17",
+    # topic 11 生态环境保护
+    "01-07", "01-46b", "01-47", "03-02", "03-04", "03-05", "03-06",
+    # topic 12 水资源承载力
+    "04-03", "04-05", "04-06", "04-09",
 }
 
 
@@ -126,8 +133,8 @@ def test_deliveries(cat: Catalog) -> None:
         assert d.used_by, d.id
         if d.is_spatial:
             assert d.delivery["crs"] == "CGCS2000", d.id
-    assert cat.dataset("01-04").used_by == (2, 3)
-    assert cat.dataset("01-05").delivery is None and cat.dataset("01-05").used_by == ()
+    assert cat.dataset("01-04").used_by == (2, 3, 9, 11, 12)
+    assert cat.dataset("01-06").delivery is None and cat.dataset("01-06").used_by == ()
 
 
 def _deliveries_table() -> dict[str, dict[str, Any]]:
@@ -212,8 +219,8 @@ def test_t03_contract(cat: Catalog) -> None:
     assert t.output("t03.conflicts").kind == "vector"
 
 
-def test_only_t02_t03_implemented(cat: Catalog) -> None:
-    assert [t.seq for t in cat.topics if t.implemented] == [2, 3]
+def test_implemented_topics(cat: Catalog) -> None:
+    assert [t.seq for t in cat.topics if t.implemented] == [2, 3, 9, 11, 12]
 
 
 def test_topic_lookup(cat: Catalog) -> None:
@@ -365,7 +372,7 @@ def test_to_mermaid(cat: Catalog) -> None:
         assert f'{t.code}["T{t.seq:02d} {t.short_zh}"]' in text
     assert "T02 资源环境承载能力评价" in text
     assert re.search(r"t02 -->\|\"[^\"]*t02\.eco_importance[^\"]*\"\| t03", text)
-    assert "class t02,t03 implemented" in text
+    assert "class t02,t03,t09,t11,t12 implemented" in text
 
 
 def test_no_prefect_import() -> None:

@@ -185,11 +185,12 @@ def test_the_main_job_runs_on_s3(prefect_server, s3_url, tmp_path):
     url = f"{s3_url}/main-job"
     small_kit(tmp_path / "kit")
     summary = plan(kit_dir=str(tmp_path / "kit"), storage_url=url, config_overrides={"t02": {"grid.cell_size_m": 1000}})
-    assert {c: t["state"] for c, t in summary["topics"].items()} == {"t02": "done", "t03": "done"}
+    assert set(summary["topics"]) >= {"t02", "t03", "t09", "t11", "t12"}
+    assert {t["state"] for t in summary["topics"].values()} == {"done"}
     storage = Storage(url)
     st = plan_status(storage, load_catalog())
     topics = {t["code"]: t for t in st["topics"] if t["implemented"]}
-    assert {c: t["state"] for c, t in topics.items()} == {"t02": "done", "t03": "done"}
+    assert {t["state"] for t in topics.values()} == {"done"} and set(topics) == set(summary["topics"])
     for code, t in topics.items():
         assert t["report"].startswith(f"{url}/products/{code}/")
         assert t["outputs"] and all(o["uri"].startswith(f"{url}/products/{code}/") for o in t["outputs"])

@@ -11,12 +11,21 @@ from typing import Any
 
 from erenhot.catalog import Catalog
 from erenhot.storage import Storage
-from erenhot.topics import t02_carrying_capacity, t03_suitability
+from erenhot.topics import (
+    t02_carrying_capacity,
+    t03_suitability,
+    t09_forest_grass_wetland,
+    t11_eco_environment,
+    t12_water_carrying_capacity,
+)
 from erenhot.topics.common import Progress, no_progress
 
 TOPIC_RUNNERS: dict[str, Callable[..., dict[str, Any]]] = {
     t02_carrying_capacity.CODE: t02_carrying_capacity.run,
     t03_suitability.CODE: t03_suitability.run,
+    t09_forest_grass_wetland.CODE: t09_forest_grass_wetland.run,
+    t11_eco_environment.CODE: t11_eco_environment.run,
+    t12_water_carrying_capacity.CODE: t12_water_carrying_capacity.run,
 }
 
 
