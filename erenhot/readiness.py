@@ -105,3 +105,43 @@ def missing_message(catalog: Catalog, topic: Topic, readiness: Readiness) -> str
         else:
             lines.append(f"  - layer {r['input']} {r['name_zh']} of {r['department']}: not published yet")
     return "\n".join(lines)
+
+
+def stale_upstream(storage: Storage, catalog: Catalog, topic: Topic, implemented: set[int]) -> list[dict[str, Any]]:
+    """The implemented upstream topics (transitively) whose published version is out of date.
+
+    An upstream topic is stale when the content of its inputs today (:func:`input_content`) differs
+    from what its current version was built from — a delivery it reads was validated, or a layer it
+    reads was republished, since — and its required inputs are all usable (so it can and will run).
+    A downstream topic started by one of its own datasets should then wait: the upstream's
+    ``erenhot.layer.published`` events start it again on the new layers, instead of it computing
+    once on new data mixed with old upstream layers and once more afterwards.
+
+    Args:
+        topic: the downstream topic.
+        implemented: seqs of the topics that have an implementation (others never publish).
+
+    Returns:
+        ``[{"topic": code, "name_zh": ..., "published": run key or "", "reason": ...}]``, upstream first;
+        empty when every upstream version is current.
+    """
+    from erenhot.products import current_manifest, run_key
+
+    out = []
+    order = catalog.topic_order()
+    for seq in sorted(catalog.upstream_topics(topic.seq, transitive=True), key=order.index):
+        if seq not in implemented:
+            continue
+        up = catalog.topic(seq)
+        readiness = check_readiness(storage, catalog, up)
+        if readiness.missing_required:
+            continue  # it cannot run: nothing to wait for
+        manifest = current_manifest(storage, up.code)
+        if manifest is None:
+            out.append({"topic": up.code, "name_zh": up.name_zh, "published": "", "reason": "never published"})
+            continue
+        expected = run_key(up.code, input_content(readiness.to_dict()), manifest.get("config_digest", ""))
+        if expected != manifest["run_key"]:
+            out.append({"topic": up.code, "name_zh": up.name_zh, "published": manifest["run_key"],
+                        "reason": "its inputs changed since its current version"})
+    return out

@@ -99,8 +99,9 @@ def plan(kit_dir: str | None = None, storage_url: str | None = None,
         topic = catalog.topic(seq)
         lead = catalog.department(topic.lead_department_seq)
         with tags("erenhot", f"topic:{topic.code}", f"lead:{lead.seq:02d}-{lead.slug}"):
+            # in graph order the upstream topics have just run: no need to defer to them
             state = TOPIC_FLOWS[seq](storage_url=url, config_overrides=(config_overrides or {}).get(topic.code),
-                                     return_state=True)
+                                     wait_for_upstream=False, return_state=True)
         if state.is_completed():
             result = state.result()
             topics[topic.code] = {**result, "state": "up to date" if result.get("skipped") else "done"}

@@ -15,12 +15,15 @@ TOPIC_SEQ = 9
 @flow(name="t09-forest-grass-wetland", flow_run_name=topic_run_namer(TOPIC_SEQ, "林草湿"),
       description=topic_description(TOPIC_SEQ), log_prints=True)
 def t09_forest_grass_wetland(storage_url: str | None = None, wait_seconds: float | None = None,
-                             config_overrides: dict[str, Any] | None = None) -> dict[str, Any] | State:
+                             config_overrides: dict[str, Any] | None = None,
+                             wait_for_upstream: bool = True) -> dict[str, Any] | State:
     """Evaluate 宜林/宜草/宜湿 suitability, stocking rates, pastoral pattern, degradation and 保有量 targets; publish them.
 
     Args:
         storage_url: storage root (default ``ERENHOT_STORAGE_URL`` or ``./data``).
         wait_seconds: how long to wait for missing required inputs (default ``ERENHOT_INPUT_WAIT_SECONDS``).
         config_overrides: dotted config paths → values of ``t09_forest_grass_wetland.yaml``.
+        wait_for_upstream: defer (complete as 'Deferred') while an upstream topic's inputs changed since
+            its current version; its layer events start this topic again (the plan passes False).
     """
-    return run_topic_flow(TOPIC_SEQ, storage_url, wait_seconds, config_overrides)
+    return run_topic_flow(TOPIC_SEQ, storage_url, wait_seconds, config_overrides, wait_for_upstream)

@@ -10,11 +10,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from prefect.states import Failed
+from prefect import State
+from prefect.states import Completed, Failed
 
 from erenhot import settings
 from erenhot.catalog import load_catalog
-from tasks.topics import ensure_topic_lock, evaluate_topic, publish_artifacts, wait_for_inputs
+from tasks.topics import ensure_topic_lock, evaluate_topic, publish_artifacts, upstream_changes, wait_for_inputs
 
 PLAN_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -38,13 +39,17 @@ def topic_overrides(topic_code: str, explicit: dict[str, Any] | None) -> dict[st
 
 
 def run_topic_flow(topic_seq: int, storage_url: str | None, wait_seconds: float | None,
-                   config_overrides: dict[str, Any] | None) -> dict[str, Any] | Failed:
+                   config_overrides: dict[str, Any] | None, wait_for_upstream: bool = True) -> dict[str, Any] | State:
     topic = load_catalog().topic(topic_seq)
     url = storage_url or settings.storage_url()
     wait = settings.input_wait_seconds() if wait_seconds is None else wait_seconds
     readiness = wait_for_inputs(url, topic.seq, wait)
     if readiness.get("missing_message"):
         return Failed(message=readiness["missing_message"])  # the run fails naming what is missing
+    if wait_for_upstream:
+        stale = upstream_changes(url, topic.seq)
+        if stale:
+            return Completed(name="Deferred", message=stale)
     lock = ensure_topic_lock(topic.code)  # one evaluation of a topic at a time, across plan and deployments
     result = evaluate_topic.with_options(tags={lock})(url, topic.code, readiness, topic_overrides(topic.code, config_overrides))
     publish_artifacts(url, result)

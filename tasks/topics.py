@@ -63,6 +63,28 @@ def wait_for_inputs(storage_url: str, topic_seq: int, wait_seconds: float = 0.0,
     return out
 
 
+@task(name="check-upstream", task_run_name="are T{topic_seq:02d}'s upstream topics current")
+def upstream_changes(storage_url: str, topic_seq: int) -> str:
+    """Empty when every implemented upstream topic is current; else the reason to defer (logged, and
+    recorded as the topic's last run). See :func:`erenhot.readiness.stale_upstream`."""
+    from erenhot.readiness import stale_upstream
+    from erenhot.topics import TOPIC_RUNNERS
+
+    storage = Storage(storage_url)
+    catalog = load_catalog()
+    topic = catalog.topic(topic_seq)
+    implemented = {t.seq for t in catalog.topics if t.code in TOPIC_RUNNERS}
+    stale = stale_upstream(storage, catalog, topic, implemented)
+    if not stale:
+        return ""
+    names = ", ".join(f"{s['topic'].upper()} {s['name_zh']} ({s['reason']})" for s in stale)
+    message = (f"deferred: {names}; T{topic.seq:02d} runs again when it publishes its new layers, "
+               "instead of computing now on new data mixed with its old layers")
+    get_run_logger().info(message)
+    record_run(storage, topic.code, "waiting", message)
+    return message
+
+
 def topic_lock_tag(topic_code: str) -> str:
     """The task tag whose concurrency limit of one serialises a topic's evaluations."""
     return f"topic-run-{topic_code}"

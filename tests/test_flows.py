@@ -105,6 +105,34 @@ def test_two_runs_of_one_topic_at_once_evaluate_one_after_the_other_and_the_seco
     assert first.end_time <= second.start_time, "the two evaluations overlapped"
 
 
+def test_a_downstream_topic_defers_while_its_upstream_is_out_of_date(planned, tmp_path):
+    """A mixed burst (a T02 input and a T03-only input) must not run T03 on new data mixed with T02's
+    old layers: T03 completes as Deferred naming T02, and runs once T02 has republished."""
+    from erenhot.acceptance import accept_delivery
+    from erenhot.landing import latest_delivery
+    from erenhot.products import current_manifest
+    from erenhot.readiness import stale_upstream
+    from flows.plan import TOPIC_FLOWS
+    from flows.t02_carrying_capacity import t02_carrying_capacity
+    from flows.t03_suitability import t03_suitability
+
+    root, kit, url, _ = planned
+    storage, cat = Storage(url), load_catalog()
+    assert stale_upstream(storage, cat, cat.topic(3), set(TOPIC_FLOWS)) == []
+    station = tmp_path / "stations.csv"  # 17-01 is read by T02 only
+    station.write_text(kit.files("17-01")[0].read_text("utf-8").replace("964.7", "1164.7"), "utf-8")
+    ingest(storage, cat, "17", "17-01", [station])
+    assert accept_delivery(storage, cat, latest_delivery(storage, "17-01"))["state"] == "validated"
+    assert [s["topic"] for s in stale_upstream(storage, cat, cat.topic(3), set(TOPIC_FLOWS))] == ["t02"]
+    before = current_manifest(storage, "t03")["run_key"]
+    state = t03_suitability(storage_url=url, return_state=True)
+    assert state.is_completed() and state.name == "Deferred" and "T02" in state.message
+    assert current_manifest(storage, "t03")["run_key"] == before
+    t02_carrying_capacity(storage_url=url, config_overrides=FAST["t02"])
+    assert stale_upstream(storage, cat, cat.topic(3), set(TOPIC_FLOWS)) == []
+    assert t03_suitability(storage_url=url, return_state=True).name != "Deferred"
+
+
 def test_bad_delivery_is_quarantined_while_the_good_data_still_flows(planned, tmp_path):
     from flows.plan import plan
 
