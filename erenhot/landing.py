@@ -236,13 +236,18 @@ def ingest(
         delivery, or when an identical delivery sent at the same time won the race).
 
     Raises:
-        DeliveryError: unknown dataset or department, department mismatch, missing/empty files, bad names.
+        DeliveryError: unknown dataset or department, department mismatch, missing/empty files, bad names,
+            a ``crs_override`` that is no coordinate system or not an accepted one.
     """
     dataset, dept = _resolve(catalog, department, dataset_id)
     if crs_override:
-        from erenhot.crs import identify
+        from erenhot.crs import CrsError, identify
 
-        info = identify(crs_override)
+        try:
+            info = identify(crs_override)
+        except CrsError as exc:
+            raise DeliveryError(f"{dataset.id}: --crs {crs_override!r} is not a coordinate system: {exc}; name one as "
+                                "EPSG:<code> (e.g. EPSG:4525) or by its WKT / ESRI name") from exc
         if info.kind == "none" or not info.accepted:
             raise DeliveryError(f"--crs {crs_override!r} is not an accepted coordinate system "
                                 f"({info.label_zh}); name a CGCS2000 / Xian 1980 / Beijing 1954 / WGS 84 system, e.g. EPSG:4525")

@@ -88,6 +88,10 @@ def test_an_unaccepted_crs_named_at_ingest_is_refused_at_the_door(tmp_path):
     path = _zip_shapefile(_desertification(4525), tmp_path / "desertification", prj=False)
     with pytest.raises(DeliveryError, match="not an accepted coordinate system"):
         ingest(storage, load_catalog(), "1", "01-16", [path], crs_override="EPSG:3857")
+    for nonsense in ("foo", "EPSG:999999"):  # not a coordinate system at all: refused the same way, no traceback
+        with pytest.raises(DeliveryError, match=f"01-16: --crs '{nonsense}' is not a coordinate system"):
+            ingest(storage, load_catalog(), "1", "01-16", [path], crs_override=nonsense)
+    assert not storage.list_dirs("landing")
 
 
 def test_web_mercator_is_not_accepted(tmp_path):
