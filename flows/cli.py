@@ -353,7 +353,9 @@ def serve(limit: Annotated[int, typer.Option(min=1, help="flow runs at once in t
                                                          "this long after the first")] = 60) -> None:
     """Serve the deployments of prefect.yaml from this process (triggers, nightly plan, watcher) against
     the configured Prefect API; needs a running server (PREFECT_API_URL)."""
-    if not os.environ.get("PREFECT_API_URL"):
+    from tasks.events import api_url
+
+    if not api_url():
         console.print("[red]erenhot serve needs a Prefect server:[/red] start `prefect server start` and export "
                       "PREFECT_API_URL=http://127.0.0.1:4200/api (triggers and schedules live on the server)")
         raise typer.Exit(2)

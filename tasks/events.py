@@ -9,7 +9,6 @@ none is lost and a CLI call does not start a temporary server just to say one th
 
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +28,15 @@ def layer_resource(layer_id: str, name_zh: str, topic_seq: int, run_key: str) ->
             "erenhot.layer": layer_id, "erenhot.topic": str(topic_seq), "erenhot.version": run_key}
 
 
+def api_url() -> str | None:
+    """The Prefect API this process talks to: ``PREFECT_API_URL`` from the environment or the active
+    Prefect profile (``prefect config set PREFECT_API_URL=…``), or ``None`` for the embedded default."""
+    from prefect.settings import get_current_settings
+
+    url = get_current_settings().api.url
+    return str(url) if url else None
+
+
 def _in_run() -> bool:
     from prefect.context import FlowRunContext, TaskRunContext
     return FlowRunContext.get() is not None or TaskRunContext.get() is not None
@@ -39,7 +47,7 @@ def emit(storage: Storage, event: str, resource: dict[str, str], payload: dict[s
 
     Returns ``"emitted"`` or ``"queued"``.
     """
-    if os.environ.get("PREFECT_API_URL") or _in_run():
+    if _in_run() or api_url():
         from prefect.events import emit_event
         emit_event(event=event, resource=resource, payload=payload or {})
         return "emitted"

@@ -53,7 +53,7 @@ def test_missing_needed_datasets_are_overdue_and_alerted_once(storage, cat):
         assert r["topics"] == requiring
         assert r["implemented_topics"] == [c for c in requiring if c in implemented]
         assert r["needed_by_implemented"] == bool(r["implemented_topics"])
-    assert by_id["01-04"]["implemented_topics"] == ["t02", "t03"]
+    assert by_id["01-04"]["implemented_topics"] == ["t02", "t03", "t09", "t11", "t12"]
 
     first = new_overdue_alerts(storage, cat, TODAY, due_dates=past(5))
     assert sorted(r["dataset"] for r in first) == sorted(by_id)
@@ -194,7 +194,7 @@ def test_task_emits_one_event_per_new_alert_and_none_the_next_window(storage, ca
     path = tmp_path / "due.yaml"
     path.write_text("default: 2020-01-01\ndepartments: {17: 2099-12-31}\n", encoding="utf-8")
     monkeypatch.setenv(DUE_DATES_ENV, str(path))
-    monkeypatch.delenv("PREFECT_API_URL", raising=False)  # no API: events are queued in the outbox
+    monkeypatch.setattr("tasks.events.api_url", lambda: None)  # no API: events are queued in the outbox
     ingest_bytes(storage, cat, "1", "01-04", {"boundary.geojson": b"{}"})
     logger = logging.getLogger("tasks.alerts")  # the task's logger outside a run (Prefect's may not propagate)
     logger.addHandler(caplog.handler)

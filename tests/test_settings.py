@@ -41,3 +41,14 @@ def test_a_flow_parameter_wins_over_the_environment(monkeypatch):
     assert topic_overrides("t02", None) == {"grid.cell_size_m": 300, "a.b": 1}
     assert topic_overrides("t02", {"grid.cell_size_m": 90}) == {"grid.cell_size_m": 90, "a.b": 1}
     assert topic_overrides("t03", {"x": 2}) == {"x": 2}
+
+
+def test_the_prefect_api_of_the_active_profile_counts_not_only_the_environment(monkeypatch):
+    """`prefect config set PREFECT_API_URL=…` is honoured by `erenhot serve` and by event emission."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from tasks.events import api_url
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:4999/api"}):
+        assert api_url() == "http://127.0.0.1:4999/api"
