@@ -42,7 +42,7 @@ def board_store(tmp_path_factory):
     cat = load_catalog()
     deliver(storage, cat, tmp, "17", "17-01", "stations.csv", STATIONS, 1)                   # validated
     deliver(storage, cat, tmp, "1", "01-27", "faults.geojson", faults("第四纪"), 2)          # failed
-    deliver(storage, cat, tmp, "1", "01-13", "report.pdf", _pdf_bytes(), 3)            # validated (document)
+    deliver(storage, cat, tmp, "1", "01-14", "report.pdf", _pdf_bytes(), 3)            # validated (document)
     deliver(storage, cat, tmp, "17", "17-02", "climate_daily.csv", "station_id,date\n", 4, accept=False)  # pending
     deliver(storage, cat, tmp, "12", "12-01", "township_codes.csv", "code,name\n152501100,二连浩特市区\n", 5)  # validated
     return storage, cat, department_board(storage, cat)
@@ -75,7 +75,7 @@ def test_arrived_validated_failed_missing_after_the_deliveries(board_store):
     _, _, board = board_store
     one, twelve, seventeen = board[0], board[11], board[16]
     assert (one["arrived"], one["validated"], one["failed"], one["pending"], one["missing"]) == (2, 1, 1, 0, 49)
-    assert one["failed_ids"] == ["01-27"] and "01-27" not in one["missing_ids"] and "01-13" not in one["missing_ids"]
+    assert one["failed_ids"] == ["01-27"] and "01-27" not in one["missing_ids"] and "01-14" not in one["missing_ids"]
     assert (seventeen["arrived"], seventeen["validated"], seventeen["failed"], seventeen["pending"],
             seventeen["missing"]) == (2, 1, 0, 1, 1)
     assert seventeen["missing_ids"] == ["17-03"] and seventeen["pending_ids"] == ["17-02"]
@@ -88,21 +88,27 @@ def test_arrived_validated_failed_missing_after_the_deliveries(board_store):
 
 
 def test_whom_to_call_first_and_blocked_topics(board_store):
-    _, _, board = board_store
+    _, cat, board = board_store
     by_seq = {r["seq"]: r for r in board}
     one = by_seq[1]
-    # missing datasets that the implemented topics 2 and 3 require; not the failed 01-27 (it arrived)
-    assert one["missing_needed"] == ["01-03", "01-04", "01-28", "01-46a.dltb", "01-46a.fvc"]
+    implemented = [t for t in cat.topics if t.implemented]
+
+    def requiring(dataset_id):
+        return [t.code for t in implemented if any(i.dataset == dataset_id and i.required for i in t.inputs)]
+
+    # missing datasets that the implemented topics require; not the failed 01-27 (it arrived)
+    assert one["missing_needed"] == sorted(d.id for d in cat.datasets_of(1) if requiring(d.id) and d.id != "01-27")
+    assert {"01-03", "01-04", "01-28", "01-46a.dltb", "01-46a.fvc", "01-13", "01-47"} <= set(one["missing_needed"])
     call = {c["id"]: c for c in one["call_first"]}
     assert call["01-27"]["state"] == "failed" and call["01-27"]["topics"] == ["t02"]
-    assert call["01-04"]["topics"] == ["t02", "t03"]
-    assert "01-13" not in call and "01-46a.npp" not in call  # not used / only optional
-    assert one["blocking_topics"] == ["t02", "t03"]
-    assert by_seq[17]["blocking_topics"] == ["t02"]  # 17-02 delivered but not validated
+    assert call["01-04"]["topics"] == requiring("01-04") == ["t02", "t03", "t09", "t11", "t12"]
+    assert "01-14" not in call and "01-46a.npp" not in call  # not used / only optional
+    assert one["blocking_topics"] == ["t02", "t03", "t09", "t11", "t12"]
+    assert by_seq[17]["blocking_topics"] == requiring("17-02") == ["t02", "t12"]  # 17-02 delivered, not validated
     assert [c["id"] for c in by_seq[17]["call_first"]] == ["17-02"]
     assert by_seq[17]["call_first"][0]["state"] == "delivered"
     assert by_seq[22]["blocking_topics"] == ["t03"] and by_seq[22]["missing_needed"] == ["22-01"]
-    assert by_seq[4]["blocking_topics"] == ["t02", "t03"]
+    assert by_seq[4]["blocking_topics"] == ["t02", "t03", "t12"]  # 04-13 is optional for t09
     assert by_seq[12]["blocking_topics"] == [] and by_seq[21]["blocking_topics"] == []  # optional inputs only
     assert by_seq[2]["blocking_topics"] == [] and by_seq[2]["call_first"] == []  # no implemented topic needs it
     assert one["blocking_topic_labels"][0].startswith("T02 ")
@@ -194,7 +200,7 @@ def test_due_dates_and_overdue_datasets_on_the_board(board_store):
         assert r["days_overdue"] == ((today - dd.due(r["seq"])).days if expected else 0)
     one = by_seq[1]
     assert "01-04" in one["overdue_ids"] and "01-28" in one["overdue_ids"]
-    assert "01-27" not in one["overdue_ids"] and "01-13" not in one["overdue_ids"]  # failed / not needed: arrived
+    assert "01-27" not in one["overdue_ids"] and "01-14" not in one["overdue_ids"]  # failed / not needed: arrived
     assert one["days_overdue"] == 10
     assert by_seq[17]["overdue"] == 0 and by_seq[17]["due"] == "2027-03-01"  # own, later due date
     assert by_seq[22]["overdue_ids"] == ["22-01"] and by_seq[22]["days_overdue"] == 5
