@@ -64,11 +64,27 @@ class Publication:
                     "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
                     "outputs": self.outputs, "files": self.files, **meta}
         self.storage.write_json(f"{self.prefix}/manifest.json", manifest)
-        self.storage.write_json(f"products/{self.topic_code}/current.json",
-                                {"topic": self.topic_code, "run_key": self.key,
-                                 "manifest": f"{self.prefix}/manifest.json",
-                                 "published_at": manifest["published_at"]})
+        make_current(self.storage, manifest)
         return manifest
+
+
+def make_current(storage: Storage, manifest: dict[str, Any]) -> None:
+    """Point ``products/<topic>/current.json`` at a version's manifest (the one small write that publishes)."""
+    topic_code, key = manifest["topic"], manifest["run_key"]
+    storage.write_json(f"products/{topic_code}/current.json",
+                       {"topic": topic_code, "run_key": key, "manifest": f"products/{topic_code}/{key}/manifest.json",
+                        "published_at": manifest["published_at"]})
+
+
+def intact_version(storage: Storage, topic_code: str, key: str) -> dict[str, Any] | None:
+    """The manifest of an earlier published version with run key ``key`` whose files all still match
+    their hashes, or ``None``. A version folder is never rewritten: when inputs come back to content
+    seen before (a reverted delivery), that version is made current again instead of recomputed."""
+    path = f"products/{topic_code}/{key}/manifest.json"
+    if not storage.exists(path):
+        return None
+    manifest = storage.read_json(path)
+    return manifest if manifest_intact(storage, manifest, verify_hashes=True) else None
 
 
 def current_manifest(storage: Storage, topic_code: str) -> dict[str, Any] | None:

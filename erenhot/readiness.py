@@ -125,7 +125,7 @@ def stale_upstream(storage: Storage, catalog: Catalog, topic: Topic, implemented
         ``[{"topic": code, "name_zh": ..., "published": run key or "", "reason": ...}]``, upstream first;
         empty when every upstream version is current.
     """
-    from erenhot.products import current_manifest, run_key
+    from erenhot.products import current_manifest
 
     out = []
     order = catalog.topic_order()
@@ -140,8 +140,15 @@ def stale_upstream(storage: Storage, catalog: Catalog, topic: Topic, implemented
         if manifest is None:
             out.append({"topic": up.code, "name_zh": up.name_zh, "published": "", "reason": "never published"})
             continue
-        expected = run_key(up.code, input_content(readiness.to_dict()), manifest.get("config_digest", ""))
-        if expected != manifest["run_key"]:
+        if inputs_changed(manifest, readiness):
             out.append({"topic": up.code, "name_zh": up.name_zh, "published": manifest["run_key"],
                         "reason": "its inputs changed since its current version"})
     return out
+
+
+def inputs_changed(manifest: dict[str, Any], readiness: Readiness) -> bool:
+    """True when the content of a topic's inputs today differs from what ``manifest`` (its current
+    version) was built from — judged by the run key it would get with the same configuration."""
+    from erenhot.products import run_key
+
+    return run_key(manifest["topic"], input_content(readiness.to_dict()), manifest.get("config_digest", "")) != manifest["run_key"]

@@ -3,8 +3,10 @@ manifests and run records), so it works with or without a Prefect server.
 
 Dataset states: ``missing`` (nothing delivered), ``delivered`` (newest delivery not validated yet),
 ``validated``, ``failed`` (newest delivery failed; it waits in quarantine). Topic states: ``done``
-(published products intact and the last run succeeded), ``failed``, ``waiting`` (implemented, a
-required input is missing), ``not-run``.
+(published products intact, built from the inputs as they are now, and the last run succeeded),
+``out of date`` (published products intact, but an input changed since — a trigger, the nightly plan
+or ``erenhot run`` recomputes it; also while the topic waits for an upstream topic), ``failed``,
+``waiting`` (implemented, a required input is missing), ``not-run``, ``not implemented yet``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from erenhot.catalog import Catalog
 from erenhot.landing import latest_delivery, latest_validated, validation_report
 from erenhot.products import current_manifest, last_run, manifest_intact
-from erenhot.readiness import check_readiness
+from erenhot.readiness import check_readiness, inputs_changed
 from erenhot.storage import Storage
 
 
@@ -57,7 +59,13 @@ def topic_status(storage: Storage, catalog: Catalog, seq: int) -> dict[str, Any]
     if run is not None and run["state"] == "failed":
         entry["state"], entry["message"] = "failed", run.get("message", "")
     elif entry["outputs"]:
-        entry["state"] = "done"
+        readiness = check_readiness(storage, catalog, topic)
+        if not readiness.missing_required and inputs_changed(manifest, readiness):
+            entry["state"] = "out of date"
+            entry["message"] = (run.get("message", "") if run is not None and run["state"] == "waiting" else
+                                "inputs changed since this version; a trigger, the nightly plan or `erenhot run` recomputes it")
+        else:
+            entry["state"] = "done"
     else:
         readiness = check_readiness(storage, catalog, topic)
         if readiness.missing_required:

@@ -236,7 +236,7 @@ def status(
 ) -> None:
     """Readiness of the 22 departments and the topics; with DEPT its datasets; with DEPT DATASET the receipt.
 
-    States: datasets delivered / validated / failed / missing; topics done / failed / waiting / not-run.
+    States: datasets delivered / validated / failed / missing; topics done / out of date / failed / waiting / not-run / not implemented yet.
     """
     from rich.markdown import Markdown
 

@@ -13,7 +13,9 @@ trigger also sets ``schedule_after`` to the same window: the first of ten delive
 schedules one run a window later, when the other nine have landed, and that run reads them all.
 A run that still finds nothing new is skipped by its run key (see :mod:`erenhot.products`).
 
-A dataset that an upstream topic also consumes does not trigger the downstream topic directly:
+A topic started while an implemented upstream topic is out of date completes as ``Deferred``; the
+upstream, when it finishes, emits ``erenhot.topic.resume`` for it (third trigger), whether or not its
+layers changed. A dataset that an upstream topic also consumes does not trigger the downstream topic directly:
 the change reaches it through the upstream's ``erenhot.layer.published`` events, so the
 downstream topic runs once, on the upstream's new layers, and never on a mix of new data and old
 upstream layers. If the upstream run fails, the downstream waits (the nightly plan reports why).
@@ -77,6 +79,8 @@ def topic_deployment(catalog: Catalog, seq: int, debounce_seconds: int = DEBOUNC
     if layers:
         triggers.append(_event_trigger("erenhot.layer.published", [f"erenhot.layer.{layer}" for layer in layers],
                                        debounce_seconds))
+        # a run that deferred to an out-of-date upstream topic is resumed when that topic finishes
+        triggers.append(_event_trigger("erenhot.topic.resume", [f"erenhot.topic.{topic.code}"], debounce_seconds))
     return {
         "name": topic.slug,
         "entrypoint": _entrypoint(seq),

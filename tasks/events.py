@@ -1,4 +1,5 @@
-"""Custom Prefect events of the plan (``erenhot.dataset.*``, ``erenhot.layer.published``).
+"""Custom Prefect events of the plan (``erenhot.dataset.*``, ``erenhot.layer.published``,
+``erenhot.topic.resume``).
 
 Resource ids: ``erenhot.dataset.<dataset_id>`` and ``erenhot.layer.<layer_id>``, with labels
 ``erenhot.department`` / ``erenhot.topic`` and ``erenhot.version`` that deployment triggers match on.
@@ -35,6 +36,11 @@ def api_url() -> str | None:
 
     url = get_current_settings().api.url
     return str(url) if url else None
+
+
+def topic_resource(topic_code: str, name_zh: str, seq: int) -> dict[str, str]:
+    return {"prefect.resource.id": f"erenhot.topic.{topic_code}", "prefect.resource.name": f"T{seq:02d} {name_zh}",
+            "erenhot.topic": str(seq)}
 
 
 def _in_run() -> bool:

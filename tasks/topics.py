@@ -136,9 +136,9 @@ def evaluate_topic(storage_url: str, topic_code: str, readiness: dict[str, Any],
         record_run(storage, topic_code, "failed", f"{type(exc).__name__}: {exc}")
         raise
     update_progress_artifact(progress_id, progress=100.0, description="done" if not result["skipped"] else "unchanged: skipped")
-    # outputs whose content differs from the version that was current before this run
-    result["changed_outputs"] = [] if result["skipped"] else \
-        [o["id"] for o in result["outputs"] if previous.get(o["id"]) != o["sha256"]]
+    # outputs whose content differs from the version that was current before this run (a recomputed
+    # version, or an earlier one made current again)
+    result["changed_outputs"] = [o["id"] for o in result["outputs"] if previous.get(o["id"]) != o["sha256"]]
     return result
 
 
@@ -180,4 +180,26 @@ def publish_artifacts(storage_url: str, result: dict[str, Any]) -> None:
             events.emit(storage, "erenhot.layer.published",
                         events.layer_resource(o["id"], o["title"], topic.seq, result["run_key"]),
                         {"uri": o["uri"], "sha256": o["sha256"]})
-    record_run(storage, code, "done", "skipped: unchanged" if result["skipped"] else "published", run_key=result["run_key"])
+    outcome = ("made an earlier identical version current again" if result.get("restored")
+               else "skipped: unchanged" if result["skipped"] else "published")
+    record_run(storage, code, "done", outcome, run_key=result["run_key"])
+    resume_deferred(storage, catalog, topic)
+
+
+def resume_deferred(storage: Storage, catalog, topic) -> list[str]:
+    """Emit ``erenhot.topic.resume`` for every implemented downstream topic that deferred (its last run
+    is ``waiting``): this topic is current now, whether or not its layers changed, so they must look
+    again — without this, a topic that deferred to an upstream whose layers came out identical would
+    wait until the nightly plan. Returns the codes resumed."""
+    from erenhot.products import last_run
+    from erenhot.topics import TOPIC_RUNNERS
+
+    resumed = []
+    for seq in catalog.downstream_topics(topic.seq, transitive=True):
+        down = catalog.topic(seq)
+        run = last_run(storage, down.code)
+        if down.code in TOPIC_RUNNERS and run is not None and run["state"] == "waiting":
+            events.emit(storage, "erenhot.topic.resume", events.topic_resource(down.code, down.name_zh, down.seq),
+                        {"after": topic.code})
+            resumed.append(down.code)
+    return resumed

@@ -81,6 +81,21 @@ def test_rerun_with_nothing_new_is_skipped_by_run_key(planned):
     assert changed["skipped"] is False and changed["run_key"] != again["run_key"]
 
 
+def test_inputs_back_to_an_earlier_state_make_that_version_current_again_without_rewriting_it(planned):
+    from erenhot.products import current_manifest
+    from flows.t02_carrying_capacity import t02_carrying_capacity
+
+    _, _, url, summary = planned
+    storage = Storage(url)
+    key = summary["topics"]["t02"]["run_key"]
+    assert current_manifest(storage, "t02")["run_key"] != key  # the 1500 m run of the previous test is current
+    folder = {p: storage.sha256(p) for p in storage.list_files(f"products/t02/{key}")}
+    again = t02_carrying_capacity(storage_url=url, config_overrides=FAST["t02"])
+    assert again["skipped"] is True and again["run_key"] == key
+    assert current_manifest(storage, "t02")["run_key"] == key
+    assert {p: storage.sha256(p) for p in storage.list_files(f"products/t02/{key}")} == folder  # not rewritten
+
+
 def test_two_runs_of_one_topic_at_once_evaluate_one_after_the_other_and_the_second_is_skipped(planned):
     """A triggered run and the nightly plan's subflow can meet; the topic's tag concurrency limit of one
     lets one evaluate while the other waits, then finds the run key unchanged."""
@@ -124,12 +139,14 @@ def test_a_downstream_topic_defers_while_its_upstream_is_out_of_date(planned, tm
     ingest(storage, cat, "17", "17-01", [station])
     assert accept_delivery(storage, cat, latest_delivery(storage, "17-01"))["state"] == "validated"
     assert [s["topic"] for s in stale_upstream(storage, cat, cat.topic(3), set(TOPIC_FLOWS))] == ["t02"]
+    assert _topics(url)["t02"]["state"] == "out of date"  # `erenhot status` tells the products lag the data
     before = current_manifest(storage, "t03")["run_key"]
     state = t03_suitability(storage_url=url, return_state=True)
     assert state.is_completed() and state.name == "Deferred" and "T02" in state.message
     assert current_manifest(storage, "t03")["run_key"] == before
     t02_carrying_capacity(storage_url=url, config_overrides=FAST["t02"])
     assert stale_upstream(storage, cat, cat.topic(3), set(TOPIC_FLOWS)) == []
+    assert _topics(url)["t02"]["state"] == "done"
     assert t03_suitability(storage_url=url, return_state=True).name != "Deferred"
 
 

@@ -22,7 +22,7 @@ from erenhot.catalog import Catalog, Topic
 from erenhot.config import TopicConfig
 from erenhot.grid import Grid, write_cog
 from erenhot.lineage import run_lineage_lines
-from erenhot.products import Publication, current_manifest, manifest_intact, run_key
+from erenhot.products import Publication, current_manifest, intact_version, make_current, manifest_intact, run_key
 from erenhot.readiness import input_content
 from erenhot.reports import ReportInput, Section, code_block, render_report
 from erenhot.storage import Storage
@@ -199,7 +199,13 @@ def begin(storage: Storage, catalog: Catalog, code: str, config_name: str, readi
     manifest = reusable(storage, code, pub.key)
     if manifest is not None:
         progress(1.0, "inputs, configuration and code unchanged: products reused")
-    return Begun(topic, cfg, pub, result_from_manifest(manifest, skipped=True) if manifest else None)
+        return Begun(topic, cfg, pub, result_from_manifest(manifest, skipped=True))
+    manifest = intact_version(storage, code, pub.key)
+    if manifest is not None:  # inputs back to content seen before: that version becomes current again
+        make_current(storage, manifest)
+        progress(1.0, f"inputs as for version {pub.key} published {manifest['published_at']}: made current again")
+        return Begun(topic, cfg, pub, {**result_from_manifest(manifest, skipped=True), "restored": True})
+    return Begun(topic, cfg, pub, None)
 
 
 def township_zones(townships: gpd.GeoDataFrame, grid: Grid, inside: np.ndarray) -> tuple[np.ndarray, dict[int, str]]:
