@@ -105,7 +105,7 @@ def test_other_formats_are_kept_with_a_note():
 def test_document_dataset_parts_carry_metadata_and_the_manifest_checksum(storage, tmp_path):
     files = {"规划文本.pdf": _pdf(2), "规划说明.docx": _docx(), "规划附表.xlsx": _xlsx(),
              "图件.zip": _zip({"图件/土地利用规划图.jpg": b"\xff\xd8\xff jpeg"})}
-    d = _land(storage, tmp_path, "01-13", files)  # 01-13 is a document dataset (kind: document)
+    d = _land(storage, tmp_path, "01-14", files)  # 01-14 is a document dataset (kind: document)
     parts = {p.name: p for p in read_parts(storage, load_catalog(), d)}
     assert sorted(parts) == ["图件", "规划文本", "规划说明", "规划附表"]
     assert {p.kind for p in parts.values()} == {"document"}
@@ -121,7 +121,7 @@ def test_document_dataset_parts_carry_metadata_and_the_manifest_checksum(storage
 
 def test_document_dataset_is_accepted_and_recorded_in_the_standard_manifest(storage, tmp_path):
     files = {"规划文本.pdf": _pdf(2)}
-    d = _land(storage, tmp_path, "01-13", files)
+    d = _land(storage, tmp_path, "01-14", files)
     report = accept_delivery(storage, load_catalog(), d)
     assert report["state"] == "validated"
     manifest = storage.read_json(report["standard"])
@@ -161,7 +161,7 @@ def _zip(members: dict[str, bytes]) -> bytes:
                                           "the folder)")),
 ])
 def test_unreadable_documents_are_refused_with_their_names(storage, tmp_path, name, data, message):
-    d = _land(storage, tmp_path, "01-13", {name: data})
+    d = _land(storage, tmp_path, "01-14", {name: data})
     with pytest.raises(formats.FormatError) as err:
         read_parts(storage, load_catalog(), d)
     assert str(err.value) == message

@@ -65,7 +65,7 @@ def store(tmp_path_factory):
     out = {"storage": storage, "cat": cat}
     out["17-01"] = deliver(storage, cat, tmp, "17", "17-01", "stations.csv", STATIONS, 1)
     out["01-27"] = deliver(storage, cat, tmp, "1", "01-27", "faults.geojson", faults("第四纪"), 2)
-    out["01-13"] = deliver(storage, cat, tmp, "1", "01-13", "草原监测报告.pdf", _pdf_bytes(), 3)
+    out["01-14"] = deliver(storage, cat, tmp, "1", "01-14", "草原保护建设规划.pdf", _pdf_bytes(), 3)
     out["good"] = deliver(storage, cat, tmp, "1", "01-27", "faults.geojson", faults("晚更新世"), 4)
     return out
 
@@ -125,10 +125,10 @@ def test_vector_receipt_shows_the_crs_transformation(store):
 
 def test_document_delivery_is_received_without_automatic_checks(store):
     storage = store["storage"]
-    d, _ = store["01-13"]
-    text = storage.read_bytes(receipt_path("01-13", d.version)).decode("utf-8")
+    d, _ = store["01-14"]
+    text = storage.read_bytes(receipt_path("01-14", d.version)).decode("utf-8")
     assert "**通过 Accepted**" in text and "暂无自动检查" in text
-    assert "草原监测报告.pdf" in text
+    assert "草原保护建设规划.pdf" in text
 
 
 def test_receipt_for_reads_the_stored_one_and_renders_pending_deliveries(store, tmp_path):
