@@ -61,6 +61,7 @@ __all__ = [
     "SEASONS",
     "SHEEP_UNITS",
     "SPECIES",
+    "STANDARD_COEF",
     "SU_FACTOR",
     "SU_PER_HA",
     "YIELD",
@@ -70,6 +71,9 @@ __all__ = [
     "StockingCoefficients",
     "StockingParams",
     "balance_class",
+    "capacity_from_standard",
+    "gacha_class",
+    "grade_ascending",
     "carrying_capacity_raster",
     "carrying_capacity_table",
     "grass_livestock_balance",
@@ -77,6 +81,7 @@ __all__ = [
     "livestock_by_township",
     "livestock_sheep_units",
     "overload_ratio_pct",
+    "reduction_path",
     "stocking_rate_raster",
     "stocking_rate_table",
     "stocking_standard_table",
@@ -839,3 +844,135 @@ def grass_livestock_balance(
     if NO_YIELD_AREA_HA in out.columns:
         columns.append(NO_YIELD_AREA_HA)
     return out[columns]
+
+
+# ── topic 13: capacity from the published 适宜载畜量标准, grades, 减畜 path, 嘎查 classes ───────────────
+
+STANDARD_COEF = "载畜系数 (羊单位/hm²)/(kg/hm²)"
+"""Column of :func:`stocking_standard_table` (``t09.stocking_rate``): ``k_t``, so that ``A_u = Y · k_t``."""
+
+
+def capacity_from_standard(
+    zones: ArrayLike,
+    type_names: ArrayLike,
+    yield_raster: ArrayLike,
+    cell_area_ha: float,
+    standard: pd.DataFrame,
+    zone_names: Mapping[int, str] | None = None,
+) -> pd.DataFrame:
+    """合理载畜量 per zone and grassland type from the *published* 适宜载畜量标准 (``t09.stocking_rate``):
+    ``A = Σ_cells Y · k_t · cell area`` (spec §2.2 [M]; ``k_t`` = the table's 载畜系数).
+
+    The same numbers as :func:`carrying_capacity_raster` with the parameters that produced the
+    table, without reading another topic's configuration.
+
+    Args:
+        zones: integer zone ids (0 = outside).
+        type_names: grassland type name per cell (``""``/None = not grassland).
+        yield_raster: edible yield kg/hm² (NaN = no yield: counted in 缺产草量面积 only).
+        cell_area_ha: hm² per cell (> 0).
+        standard: rows ``草地类型, 载畜系数 (羊单位/hm²)/(kg/hm²)`` (other columns ignored).
+        zone_names: id → name (ids without a name are an error).
+
+    Returns:
+        The zone × type table of :func:`carrying_capacity_raster` (sum with :func:`township_totals`).
+
+    Raises:
+        ValueError: missing columns, shapes differ, a type not in the standard (named), a negative
+            yield, ``cell_area_ha`` ≤ 0 or an unnamed zone id.
+    """
+    _require_columns(standard, [GRASS_TYPE, STANDARD_COEF], "stocking standard")
+    area = _finite_number(cell_area_ha, "cell_area_ha")
+    if area <= 0:
+        raise ValueError(f"cell_area_ha must be > 0 hm², got {cell_area_ha!r}")
+    z = np.asarray(zones).astype(np.int64)
+    t = np.asarray(type_names, dtype=object)
+    y = np.asarray(yield_raster, dtype=np.float64)
+    if not (z.shape == t.shape == y.shape):
+        raise ValueError(f"zones {z.shape}, type_names {t.shape} and yield_raster {y.shape} differ in shape")
+    coef = {str(n): float(k) for n, k in zip(standard[GRASS_TYPE], standard[STANDARD_COEF])}
+    is_type = np.array([v is not None and str(v) != "" for v in t.ravel()], dtype=bool).reshape(t.shape)
+    valid = (z > 0) & is_type
+    unknown = sorted({str(v) for v in t[valid]} - set(coef))
+    if unknown:
+        raise ValueError(f"grassland type(s) {unknown} are not in the stocking standard (known: {', '.join(coef)})")
+    _check_yields(y[valid], "yield_raster")
+    ids = z[valid]
+    if zone_names is not None:
+        missing = sorted(set(int(v) for v in np.unique(ids)) - set(zone_names))
+        if missing:
+            raise ValueError(f"zone id(s) {missing} have no name in zone_names")
+    names = [str(v) for v in t[valid]]
+    frame = pd.DataFrame({"zone": ids, "type": names, "area": np.full(len(ids), area), "yield": y[valid],
+                          "su": y[valid] * np.array([coef[n] for n in names], dtype=np.float64)})
+    out = _aggregate(frame, ZONE, {n: i for i, n in enumerate(coef)})
+    if zone_names is not None:
+        out[ZONE] = [zone_names[int(v)] for v in out[ZONE]]
+    return out.reset_index(drop=True)
+
+
+def grade_ascending(values: ArrayLike, breaks: tuple[float, ...] | list[float]) -> NDArray[np.uint8]:
+    """Grades where a *smaller* value is better (e.g. 耕地利用等 1 best … 15 worst): ``v ≤ b1`` → 1,
+    ``b1 < v ≤ b2`` → 2, …, ``v > b_n`` → n + 1 (a value on a break takes the better grade). NaN → 0.
+
+    Raises:
+        ValueError: breaks empty, non-finite or not increasing.
+    """
+    b = [_finite_number(v, "breaks") for v in breaks]
+    if not b or any(b2 <= b1 for b1, b2 in zip(b, b[1:])):
+        raise ValueError(f"breaks must be a non-empty increasing sequence, got {list(breaks)!r}")
+    v = np.asarray(values, dtype=np.float64)
+    g = 1 + np.searchsorted(np.asarray(b), np.round(v, 9), side="left")
+    return np.where(np.isnan(v), 0, g).astype(np.uint8)
+
+
+def reduction_path(actual: float, capacity: float, shares: Mapping[str, float]) -> pd.DataFrame:
+    """减畜 path to the carrying capacity: per target year ``target = actual − share · max(actual −
+    capacity, 0)`` (share of the overload removed by that year, 0–1).
+
+    Returns:
+        Rows ``年份, 目标载畜量 羊单位, 累计减畜 羊单位, 超载率 %`` (超载率 of the target vs capacity).
+
+    Raises:
+        ValueError: a share outside [0, 1] (named with its year) or negative loads.
+    """
+    a, c = _finite_number(actual, "actual"), _finite_number(capacity, "capacity")
+    if a < 0 or c < 0:
+        raise ValueError(f"actual and capacity must be ≥ 0 羊单位, got {a!r}, {c!r}")
+    over = max(a - c, 0.0)
+    rows = []
+    for year, share in shares.items():
+        s = _finite_number(share, f"share {year}")
+        if not 0.0 <= s <= 1.0:
+            raise ValueError(f"share of the overload removed by {year} must be in [0, 1], got {share!r}")
+        target = a - s * over
+        rows.append({"年份": str(year), "目标载畜量 羊单位": target, "累计减畜 羊单位": a - target,
+                     OVERLOAD_PCT: float(overload_ratio_pct(target, c)) if c > 0 else float("nan")})
+    return pd.DataFrame(rows)
+
+
+def gacha_class(distance_km: ArrayLike, population_change_pct: ArrayLike, unsuitable: ArrayLike,
+                suburban_km: float, decline_pct: float) -> NDArray[np.object_]:
+    """嘎查 classification (spec §5.6 [H types; L rule sketch]) in rule order:
+
+    1. ``distance_km ≤ suburban_km`` → 城郊融合类;
+    2. population change ``≤ −decline_pct`` %, or the 嘎查 stands on land graded unsuitable for
+       grazing (``unsuitable``) → 搬迁撤并类 (candidate: severe population loss / harsh conditions);
+    3. else → 集聚提升类.
+
+    特色保护类 needs a heritage / 传统村落 list, which is not delivered: never assigned here.
+    NaN population change counts as no decline.
+
+    Raises:
+        ValueError: shapes differ, or negative thresholds.
+    """
+    d = np.asarray(distance_km, dtype=np.float64)
+    p = np.asarray(population_change_pct, dtype=np.float64)
+    u = np.asarray(unsuitable, dtype=bool)
+    if not (d.shape == p.shape == u.shape):
+        raise ValueError(f"distance_km {d.shape}, population_change_pct {p.shape} and unsuitable {u.shape} differ")
+    if _finite_number(suburban_km, "suburban_km") < 0 or _finite_number(decline_pct, "decline_pct") < 0:
+        raise ValueError("suburban_km and decline_pct must be ≥ 0")
+    decline = np.nan_to_num(p, nan=0.0) <= -float(decline_pct)
+    out = np.where(d <= suburban_km, "城郊融合类", np.where(decline | u, "搬迁撤并类", "集聚提升类"))
+    return out.astype(object)
