@@ -113,6 +113,10 @@ DELIVERY_IDS = {
     "01-07", "01-46b", "01-47", "03-02", "03-04", "03-05", "03-06",
     # topic 12 水资源承载力
     "04-03", "04-05", "04-06", "04-09",
+    # topic 7 国土综合整治与生态保护修复
+    "01-29", "01-34", "01-36", "01-39",
+    # topic 13 农牧业现代化
+    "01-40", "04-11", "18-01",
 }
 
 
@@ -133,7 +137,7 @@ def test_deliveries(cat: Catalog) -> None:
         assert d.used_by, d.id
         if d.is_spatial:
             assert d.delivery["crs"] == "CGCS2000", d.id
-    assert cat.dataset("01-04").used_by == (2, 3, 9, 11, 12)
+    assert cat.dataset("01-04").used_by == (2, 3, 7, 9, 11, 12, 13)
     assert cat.dataset("01-06").delivery is None and cat.dataset("01-06").used_by == ()
 
 
@@ -220,7 +224,7 @@ def test_t03_contract(cat: Catalog) -> None:
 
 
 def test_implemented_topics(cat: Catalog) -> None:
-    assert [t.seq for t in cat.topics if t.implemented] == [2, 3, 9, 11, 12]
+    assert [t.seq for t in cat.topics if t.implemented] == [2, 3, 7, 9, 11, 12, 13]
 
 
 def test_topic_lookup(cat: Catalog) -> None:
@@ -372,7 +376,7 @@ def test_to_mermaid(cat: Catalog) -> None:
         assert f'{t.code}["T{t.seq:02d} {t.short_zh}"]' in text
     assert "T02 资源环境承载能力评价" in text
     assert re.search(r"t02 -->\|\"[^\"]*t02\.eco_importance[^\"]*\"\| t03", text)
-    assert "class t02,t03,t09,t11,t12 implemented" in text
+    assert "class t02,t03,t07,t09,t11,t12,t13 implemented" in text
 
 
 def test_no_prefect_import() -> None:
