@@ -10,7 +10,8 @@ Modules: :mod:`~erenhot.evaluation.classify` (breaks, matrices, modifiers, code 
 topics beyond the 双评价: :mod:`~erenhot.evaluation.water` (topic 12 水资源承载力: balance, 三条红线 carrying
 status, precipitation trend, demand, 以水定人/城/地), :mod:`~erenhot.evaluation.grassland` (topics 9 and 13:
 NY/T 635 合理载畜量, 羊单位, 草畜平衡) and :mod:`~erenhot.evaluation.corridors` (topic 11: ecological sources,
-resistance, MCR corridors and strategic nodes). Topics 9, 11, 12 and 13 are not wired into flows yet.
+resistance, MCR corridors and strategic nodes)., plus :mod:`~erenhot.evaluation.forest_grass_wetland` (topic 9) and
+:mod:`~erenhot.evaluation.restoration` (topic 7).
 Every threshold comes from :func:`erenhot.config.load_config`; nothing is imported here so that
 importing the package has no cost.
 """
