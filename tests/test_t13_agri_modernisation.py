@@ -63,6 +63,22 @@ def test_reduction_path_by_hand():
         gl.reduction_path(1.0, 1.0, {"2025": 1.5})
 
 
+def test_improved_pasture_area_by_hand():
+    """gap 100 羊单位 on natural grassland of 0.1 羊单位/hm², uplift 3 → each improved hm² adds 0.2 → 500 hm²;
+    no gap → 0; no natural rate → NaN; uplift ≤ 1 refused."""
+    got = gl.improved_pasture_area_ha(np.array([100.0, 0.0, 10.0]), np.array([0.1, 0.1, np.nan]), 3.0)
+    assert got[:2].tolist() == pytest.approx([500.0, 0.0]) and np.isnan(got[2])
+    with pytest.raises(ValueError, match="uplift"):
+        gl.improved_pasture_area_ha(np.array([1.0]), np.array([0.1]), 1.0)
+
+
+def test_rank_within_zones_is_nested_and_ordered():
+    """zone 1: cells (0,0) key 2, (0,1) key 1 → ranks 1, 0; zone 2: (0,2) eligible → 0, (0,3) not; zone 0 ignored."""
+    z = np.array([[1, 1, 2, 2, 0]])
+    r = gl.rank_within_zones(z, np.array([[1, 1, 1, 0, 1]]), np.array([[2, 1, 5, 1, 0]]))
+    assert r.tolist() == [[1, 0, 0, -1, -1]]
+
+
 def test_gacha_class_rules_in_order():
     got = gl.gacha_class([5.0, 40.0, 40.0, 40.0, 15.0], [-50.0, -30.0, -29.9, np.nan, 0.0],
                          [False, False, False, True, False], 15, 30)
@@ -175,3 +191,81 @@ def test_report_names_the_delivery_versions(t13_run):
     for ds in ("01-13", "01-40", "04-11", "18-01"):
         assert readiness["datasets"][ds]["version"] in md
     assert "草畜平衡" in md and "t09.stocking_rate" in md
+
+
+# ── derived proposals: 草牧场建设 2025/2035 and 发展战略格局 ─────────────────────────────────────
+
+
+def _layer(storage, result, lid):
+    return gpd.read_parquet(io.BytesIO(storage.read_bytes(_out(result, lid)["path"])))
+
+
+def test_derived_proposals_are_valid_nested_and_labelled(t13_run):
+    storage, _, _, result, _, _kit = t13_run
+    p25, p35 = _layer(storage, result, "t13.pasture_2025"), _layer(storage, result, "t13.pasture_2035")
+    strat = _layer(storage, result, "t13.strategy_pattern")
+    label = CFG.values["pasture_construction"]["label"]
+    for g in (p25, p35, strat):
+        assert g.crs.to_epsg() == 4525 and g.geometry.is_valid.all() and (~g.geometry.is_empty).all()
+    for g in (p25, p35):
+        assert {"建设类型", "年度", "面积 hm²", "乡镇", "依据", "性质"} <= set(g.columns)
+        assert (g["性质"] == label).all()
+        assert set(g["建设类型"]) <= set(CFG.values["pasture_construction"]["construction_types"].values())
+    assert set(p25["年度"]) <= {"2025"} and set(p35["年度"]) <= {"2025", "2035"}
+    assert p35.area.sum() >= p25.area.sum() - 1e-6
+    if len(p25):  # every 2025 site is still in 2035
+        assert p25.union_all().difference(p35.union_all()).area < 1.0
+    assert set(strat["格局类型"]) <= {r["name"] for r in CFG.values["strategy_pattern"]["rules"]}
+    assert strat["发展导向"].notna().all() and strat["性质"].str.contains("规划建议").all()
+    md = storage.read_bytes(_out(result, "t13.report")["path"]).decode("utf-8")
+    assert "规划建议" in md and "不是已交付的规划" in md
+
+
+def _check_converted_feed_gap(storage, result, uplift):
+    """By hand, per township t and year y: gap = share_y · 应减畜量_t (balance table); natural rate
+    n_t = Σ 合理载畜量 / Σ (草地面积 − 缺产草量面积) (capacity_by_type); need = gap / (n_t · (uplift − 1));
+    placed = min(need, eligible area 可建面积). Cells are whole and each township rounds its need up to
+    whole cells (ceil), so the layer exceeds Σ placed by less than one cell per township:
+    0 ≤ layer − Σ placed < n_townships · 100 hm² (1 km cells on this kit; 可建面积 is checked to be whole
+    cells). E.g. 格日勒敖都苏木 2025 at uplift 3: 11,584 / (0.1831 · 2) ≈ 31,626 hm² > 4,800 hm² eligible → 4,800."""
+    pc = CFG.values["pasture_construction"]
+    bal = _table(storage, result, "grass_livestock_balance")
+    by_type = _table(storage, result, "capacity_by_type")
+    table = _table(storage, result, "pasture_construction")
+    g = by_type.groupby(gl.ZONE).agg(cap=(gl.CAPACITY, "sum"), area=(gl.AREA_HA, "sum"), no=(gl.NO_YIELD_AREA_HA, "sum"))
+    rate = g["cap"] / (g["area"] - g["no"])
+    avail = table.drop_duplicates(gl.ZONE).set_index(gl.ZONE)["可建面积 hm²"]
+    cell_ha = 100.0
+    assert np.allclose(np.round(avail / cell_ha), avail / cell_ha)
+    areas = {}
+    for year, lid in (("2025", "t13.pasture_2025"), ("2035", "t13.pasture_2035")):
+        share = float(pc["year_shares"][year])
+        placed = 0.0
+        for _, b in bal.iterrows():
+            gap = share * b[gl.REDUCTION]
+            need = 0.0 if gap <= 0 else gap / (rate[b[gl.ZONE]] * (uplift - 1.0))
+            placed += min(need, float(avail.get(b[gl.ZONE], 0.0)))
+        layer_ha = _layer(storage, result, lid)["面积 hm²"].sum()
+        assert placed - 1e-6 <= layer_ha < placed + len(bal) * cell_ha, (year, placed, layer_ha)
+        rows = table[table["年度"].astype(str) == year]
+        assert rows["建议面积 hm²"].sum() == pytest.approx(layer_ha)
+        areas[year] = (placed, layer_ha)
+    return areas
+
+
+def test_proposed_pasture_area_is_the_converted_feed_gap(t13_run):
+    storage, _, _, result, _, _kit = t13_run
+    _check_converted_feed_gap(storage, result, float(CFG.values["pasture_construction"]["uplift_factor"]))
+
+
+def test_proposed_pasture_area_below_the_eligible_land(t13_run):
+    """At uplift 200 (an irrigated forage base) the kit's gap fits the eligible grassland: 2025 needs
+    ≈ 11,584 / (0.1831 · 199) ≈ 318 hm² in 格日勒敖都苏木, 2035 twice that — so 2035 adds sites."""
+    storage, cat, readiness, _, _, _kit = t13_run
+    result = run_topic(storage, cat, "t13", readiness, {"pasture_construction.uplift_factor": 200.0})
+    areas = _check_converted_feed_gap(storage, result, 200.0)
+    table = _table(storage, result, "pasture_construction")
+    assert table["未落地面积 hm²"].max() == pytest.approx(0.0)
+    assert areas["2035"][1] > areas["2025"][1] > 0
+    p25, p35 = _layer(storage, result, "t13.pasture_2025"), _layer(storage, result, "t13.pasture_2035")
+    assert p25.union_all().difference(p35.union_all()).area < 1.0 and "2035" in set(p35["年度"])

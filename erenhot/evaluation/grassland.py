@@ -976,3 +976,53 @@ def gacha_class(distance_km: ArrayLike, population_change_pct: ArrayLike, unsuit
     decline = np.nan_to_num(p, nan=0.0) <= -float(decline_pct)
     out = np.where(d <= suburban_km, "城郊融合类", np.where(decline | u, "搬迁撤并类", "集聚提升类"))
     return out.astype(object)
+
+
+# ── 草牧场建设 (derived proposal) ──────────────────────────────────────────────────────────────
+
+
+def improved_pasture_area_ha(gap_su: ArrayLike, natural_su_per_ha: ArrayLike, uplift: float) -> NDArray[np.float64]:
+    """Area of improved pasture (人工/改良草地) whose extra forage feeds a feed gap: improving one hm² of
+    natural grassland that carries ``n`` 羊单位/hm² raises it to ``uplift · n``, so
+
+    ``area = gap / (n · (uplift − 1))``   (hm²; gap in 羊单位, n in 羊单位/hm², spec §2.2 A_u).
+
+    A gap ≤ 0 needs no area (0); a zone without a natural rate (NaN or ≤ 0) gives NaN.
+
+    Raises:
+        ValueError: ``uplift`` ≤ 1 (no extra forage) or shapes differ.
+    """
+    u = _finite_number(uplift, "uplift")
+    if u <= 1.0:
+        raise ValueError(f"uplift must be > 1 (improved / natural forage yield), got {uplift!r}")
+    g = np.asarray(gap_su, dtype=np.float64)
+    n = np.asarray(natural_su_per_ha, dtype=np.float64)
+    if g.shape != n.shape:
+        raise ValueError(f"gap_su {g.shape} and natural_su_per_ha {n.shape} differ")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        area = g / np.where(n > 0, n * (u - 1.0), np.nan)
+    return np.where(g <= 0, 0.0, area)
+
+
+def rank_within_zones(zones: ArrayLike, eligible: ArrayLike, *keys: ArrayLike) -> NDArray[np.int64]:
+    """Rank of each eligible cell within its zone (0 = best), ordered by ``keys`` (ascending, the first
+    key most significant; ties by the cell's flat index, so the order is deterministic). Taking the
+    cells with ``rank < n`` for a growing ``n`` gives nested selections (2035 ⊇ 2025).
+
+    Returns:
+        int64 array shaped like ``zones``: the rank, −1 where not eligible or zone ≤ 0.
+    """
+    z = np.asarray(zones)
+    ok = np.asarray(eligible, dtype=bool) & (z > 0)
+    out = np.full(z.shape, -1, dtype=np.int64)
+    idx = np.flatnonzero(ok)
+    if not idx.size:
+        return out
+    cols = [np.asarray(k, dtype=np.float64).ravel()[idx] for k in keys]
+    order = np.lexsort([idx] + cols[::-1] + [z.ravel()[idx]])  # lexsort: last key most significant
+    zs = z.ravel()[idx][order]
+    starts = np.r_[0, np.flatnonzero(np.diff(zs)) + 1]
+    rank = np.arange(zs.size) - np.repeat(starts, np.diff(np.r_[starts, zs.size]))
+    flat = out.ravel()
+    flat[idx[order]] = rank
+    return flat.reshape(z.shape)

@@ -15,9 +15,13 @@ Reads T03's published 农业生产适宜性 and 牧业适宜性 (their grid is t
   适宜性 and the 01-40 利用等 grade on the cropland parcels), 极限条件法;
 * 农牧业综合区划: the delivered 区划 units with the evaluation's indicators (areas by grade, capacity,
   cropland); 农牧业生产空间 (农业/牧业生产, 限制放牧, 禁牧恢复) with 管控规则 and its 2025/2035 scale;
-* 苏木嘎查建设布局: the 嘎查 with their classification (spec §5.6) and 羊单位.
-
-Not produced (no delivered data behind them): see :data:`NOT_PRODUCED`.
+* 苏木嘎查建设布局: the 嘎查 with their classification (spec §5.6) and 羊单位;
+* derived proposals (规划建议, labelled so in the layers and the report — 04-12 / 01-15 plans are not
+  delivered): 草牧场建设 2025/2035 — the township feed gap (share_y × 应减畜量, 羊单位) converted to
+  improved-pasture area (gap / (n · (uplift − 1)), n = the township's 合理载畜量 羊单位/hm²) and placed on
+  the best grassland cells (grade, then distance to 三调 water, then yield; 2035 ⊇ 2025) outside 限制放牧 /
+  禁牧恢复 and cropland; 发展战略格局 — 城郊农牧业区 / 农牧业发展核心区 / 生态牧业带 by the rule table
+  ``strategy_pattern.rules``.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from rasterio import features as rio_features
+from scipy import ndimage
 
 from erenhot.catalog import Catalog
 from erenhot.evaluation import forest_grass_wetland as fgw
@@ -56,14 +61,7 @@ from erenhot.topics.inputs import TopicInputs
 
 CODE = "t13"
 CONFIG = "t13_agri_modernisation"
-NOT_PRODUCED = {
-    "t13.pasture_2025": "2025年草牧场建设分布 needs the planned pasture construction (人工饲草地、围栏、改良、棚圈 sites and "
-                        "their years): 04-12 农牧业相关规划 (vector of planned bases) or 01-15 草原畜牧业发展规划 — neither "
-                        "is delivered; the 2025 减畜 target and production-space scale are in the tables instead.",
-    "t13.pasture_2035": "2035年草牧场建设分布: as t13.pasture_2025 (04-12 / 01-15 not delivered).",
-    "t13.strategy_pattern": "发展战略格局 (轴带、片区、基地) is a planning judgement drawn from 04-12 农牧业相关规划 "
-                            "(乡村振兴战略规划, 现代农牧业规划); not delivered, so nothing is drawn rather than a guess.",
-}
+NOT_PRODUCED: dict[str, str] = {}  # every catalog output is produced; 草牧场建设 and 发展战略格局 as derived proposals
 SPECIES = {"NIU": "牛", "MA": "马", "LUOTUO": "骆驼", "MIANYANG": "绵羊", "SHANYANG": "山羊"}
 SPACE_LABELS = {1: "农业生产空间", 2: "牧业生产空间", 3: "限制放牧空间", 4: "禁牧恢复空间"}
 SPACE_COLOURS = {1: "#f5d76e", 2: "#a6d96a", 3: "#e6c35c", 4: "#5aa469"}
@@ -264,6 +262,85 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
         dots = dots.set_geometry(dots.geometry.buffer(max(grid.cell_size_m, 1500.0)))
         gacha_r = np.where(inside, rasterize(dots, grid, value="_c", dtype="uint8"), 0).astype(np.uint8)
 
+    progress(0.70, "规划建议: 草牧场建设 2025/2035 (饲草缺口 → 面积 → 最适宜草地), 发展战略格局")
+    pc, sp = v["pasture_construction"], v["strategy_pattern"]
+    label = str(pc["label"])
+    uplift = float(pc["uplift_factor"])
+    years = {str(k): float(s) for k, s in pc["year_shares"].items()}
+    if list(years) != ["2025", "2035"]:
+        raise ValueError(f"pasture_construction.year_shares: the catalog has t13.pasture_2025 / _2035, got years {list(years)}")
+    water = dltb_mask(list(pc["water_dlbm"]))
+    water_km = (ndimage.distance_transform_edt(~water) * grid.cell_size_m / 1000.0 if water.any()
+                else np.zeros(grid.shape))
+    eligible = grass & np.isin(grass_suit, list(pc["grades"])) & (q_r == 0)
+    rank = gl.rank_within_zones(zones, eligible, grass_suit, water_km, -np.nan_to_num(yield_r.astype("float64")))
+    rate = dict(zip(capacity[gl.ZONE], capacity[gl.SU_PER_HA]))
+    zone_ids = {n: k for k, n in zone_names.items()}
+    p_rows, selected = [], {}
+    for y, share in years.items():
+        sel = np.zeros(grid.shape, bool)
+        for _, b in balance.iterrows():
+            name = b[gl.ZONE]
+            gap = share * float(b[gl.REDUCTION])
+            n_rate = float(rate.get(name, np.nan))
+            need = float(gl.improved_pasture_area_ha(np.array([gap]), np.array([n_rate]), uplift)[0])
+            zid = zone_ids.get(name, -1)
+            avail = float(((rank >= 0) & (zones == zid)).sum() * cell_ha)
+            n_cells = int(np.ceil(need / cell_ha - 1e-9)) if np.isfinite(need) else 0
+            sel |= (zones == zid) & (rank >= 0) & (rank < n_cells)
+            got = float(((zones == zid) & (rank >= 0) & (rank < n_cells)).sum() * cell_ha)
+            p_rows.append({"年度": y, gl.ZONE: name, "饲草缺口 羊单位": gap, gl.SU_PER_HA: n_rate, "增产倍数": uplift,
+                           "需建面积 hm²": need if np.isfinite(need) else 0.0, "可建面积 hm²": avail, "建议面积 hm²": got,
+                           "未落地面积 hm²": max((need if np.isfinite(need) else 0.0) - got, 0.0)})
+        selected[y] = sel
+    pasture_table = pd.DataFrame(p_rows)
+    y_list = list(years)
+    types = int_keys(pc["construction_types"])
+
+    def pasture_layer(upto: int) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+        """Sites built by y_list[upto]: code = zone·100 + year index·10 + grade (each year's sites are new)."""
+        codes = np.zeros(grid.shape, np.int32)
+        for i in range(upto, -1, -1):
+            codes = np.where(selected[y_list[i]], zones.astype(np.int32) * 100 + (i + 1) * 10 + grass_suit, codes)
+        shapes = [(shapely.geometry.shape(g), int(c)) for g, c in
+                  rio_features.shapes(codes, mask=codes > 0, transform=grid.transform)]
+        cs_ = [c for _, c in shapes]
+        gdf = gpd.GeoDataFrame({
+            "建设类型": [types.get(c % 10, "") for c in cs_], "年度": [y_list[(c // 10) % 10 - 1] for c in cs_],
+            gl.ZONE: [zone_names.get(c // 100, "") for c in cs_],
+            "草原适宜性等级": [g_labels.get(c % 10, "") for c in cs_],
+        }, geometry=[g for g, _ in shapes], crs=grid.crs_epsg)
+        gdf["面积 hm²"] = gdf.geometry.area / 1e4
+        gdf["依据"] = [f"{z} 饲草缺口按减畜路径 {years[y]:.0%} × 应减畜量，按增产倍数 {uplift:g} 折算面积，落在草原适宜性最高的草地"
+                     for z, y in zip(gdf[gl.ZONE], gdf["年度"])]
+        gdf["性质"] = label
+        m = np.zeros(grid.shape, np.uint8)
+        m[codes > 0] = ((codes[codes > 0] // 10) % 10).astype(np.uint8)
+        return gdf, m
+
+    pasture_v = {y: pasture_layer(i) for i, y in enumerate(y_list)}
+
+    prod_cells = (space == 2) | (q_r > 0)
+    rules = list(sp["rules"])
+    by_code = {int(r["code"]): r for r in rules}
+    if len(rules) != 3:
+        raise ValueError(f"strategy_pattern.rules: three rules (城郊, 核心, 其余) in order, got {len(rules)}")
+    suburb_code, core_code, rest_code = (int(r["code"]) for r in rules)
+    strat = np.where(inside, rest_code, 0).astype(np.uint8)
+    for i, r in zoning_v.iterrows():
+        cells = (z_r == i + 1) & inside
+        share_ = float((cells & prod_cells).sum() / max(cells.sum(), 1))
+        if r["评价主导功能"] in list(sp["core_functions"]) and share_ >= float(sp["core_min_share"]):
+            strat[cells] = core_code
+    urban_r = (rasterize(urban, grid, value=1, dtype="uint8").astype(bool) if len(urban) else np.zeros(grid.shape, bool))
+    if urban_r.any():
+        city_km = ndimage.distance_transform_edt(~urban_r) * grid.cell_size_m / 1000.0
+        strat[inside & (city_km <= float(sp["suburban_km"]))] = suburb_code
+    strategy_v = _polygons(strat, grid, {c: str(r["name"]) for c, r in by_code.items()}, "格局类型")
+    strategy_v["判定规则"] = strategy_v["code"].map(lambda c: by_code[c]["when"])
+    strategy_v["发展导向"] = strategy_v["code"].map(lambda c: by_code[c]["导向"])
+    strategy_v["性质"] = label.replace("草畜平衡与草原适宜性", "农牧业区划、生产空间与城区距离")
+
     progress(0.76, "writing layers and tables")
     areas = area_table(topic, grid, zones, zone_names, [("t13.grassland_suitability", grass_suit, g_labels),
                                                         ("t13.cropland_suitability", crop_suit, c_labels)])
@@ -272,6 +349,10 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     writer.vector("t13.agri_zoning", zoning_v)
     writer.vector("t13.production_space", space_v)
     writer.vector("t13.sumu_gacha_layout", layout_v)
+    for y in y_list:
+        writer.vector(f"t13.pasture_{y}", pasture_v[y][0])
+    writer.vector("t13.strategy_pattern", strategy_v)
+    writer.table(None, "pasture_construction", pasture_table, "草牧场建设规划建议面积 2025/2035 (饲草缺口折算)")
     writer.table(None, "grass_livestock_balance", balance, "草畜平衡 grass–livestock balance by township")
     writer.table(None, "livestock_by_species", species_table, "牲畜存栏与羊单位 livestock by species")
     writer.table(None, "capacity_by_type", by_type, "分乡镇分草地类型合理载畜量")
@@ -290,6 +371,12 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     writer.class_map("t13.production_space", space, SPACE_LABELS, SPACE_COLOURS, subtitle="耕地图斑见图层（矢量）")
     writer.class_map("t13.sumu_gacha_layout", gacha_r, {c: k for k, c in GACHA_CODES.items()}, GACHA_COLOURS,
                      subtitle="嘎查委员会驻地（按分类着色）")
+    year_labels = {i + 1: (f"{y}年前建设" if i == 0 else f"{y_list[i - 1]}–{y}年新增") for i, y in enumerate(y_list)}
+    year_colours = {i + 1: c for i, c in enumerate(["#238b45", "#74c476", "#c7e9c0"])}
+    for y in y_list:
+        writer.class_map(f"t13.pasture_{y}", pasture_v[y][1], year_labels, year_colours, subtitle="规划建议（由评价推导，非交付规划）")
+    writer.class_map("t13.strategy_pattern", strat, {c: str(r["name"]) for c, r in by_code.items()},
+                     {1: "#fdae61", 2: "#a6d96a", 3: "#5aa469"}, thumbnail=False, subtitle="规划建议（由评价推导，非交付规划）")
 
     progress(0.92, "report")
     ver = {d: inputs.version(d) for d in ("01-13", "01-40", "04-11", "18-01", "01-46a.dltb")}
@@ -301,6 +388,9 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
         "应减畜量": f"{max(total_act - total_cap, 0.0):,.0f} 羊单位",
         "农业生产空间 (保留耕地)": f"{crop_keep:,.1f} hm² of {crop_now:,.1f} hm²",
         "牧业生产空间 / 限制放牧空间": f"{pasture_ha:,.0f} / {limited_ha:,.0f} hm²",
+        "草牧场建设规划建议 2025 / 2035": " / ".join(f"{float(pasture_v[y][0]['面积 hm²'].sum()):,.0f} hm²" for y in y_list)
+        + " (未落地 " + " / ".join(f"{float(pasture_table.loc[pasture_table['年度'] == y, '未落地面积 hm²'].sum()):,.0f}" for y in y_list)
+        + " hm²，可建草地不足)",
         "嘎查分类": ", ".join(f"{k} {int((layout_v['嘎查分类'] == k).sum())}" for k in GACHA_CODES),
     }
     sections = [
@@ -334,8 +424,21 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
                 [f"嘎查分类（spec §5.6）：距城区 ≤ {gc['suburban_km']} km → 城郊融合类；常住人口较2015年下降 ≥ {gc['decline_pct']} % "
                  "或驻地草原不适宜 → 搬迁撤并类（候选）；其余 → 集聚提升类。特色保护类需要传统村落/历史文化名录，未交付，未判定。"],
                 tables=[("嘎查", layout_v.drop(columns="geometry").round(2))]),
-        Section("7 未形成的成果 Outputs not produced", [f"{k}: {why}" for k, why in NOT_PRODUCED.items()]),
+        Section("7 规划建议：草牧场建设与发展战略格局 Derived proposals (not a delivered plan)",
+                [f"以下三个图层是由本专题评价推导的规划建议（{label}），不是已交付的规划：04-12 农牧业相关规划与 01-15 "
+                 "草原畜牧业发展规划未交付，t12.water_allocation 不作为输入。",
+                 f"草牧场建设 2025/2035：各乡镇饲草缺口 = 减畜路径比例（配置 pasture_construction.year_shares {years} [L]）× 应减畜量；"
+                 f"建设面积 = 缺口 / (天然草地合理载畜量 羊单位/hm² × (增产倍数 {uplift:g} − 1))（配置 uplift_factor [L]）；"
+                 f"按乡镇在草原适宜性等级 {list(pc['grades'])} 的三调草地（不含耕地图斑、限制放牧与禁牧恢复空间）中依次选取"
+                 "等级较高、距三调水域较近、产草量较高的栅格；2035 年包含 2025 年的建设点位。可建草地不足时差额列为未落地面积。",
+                 f"发展战略格局：按配置 strategy_pattern.rules 依次判定 — 距城区 ≤ {sp['suburban_km']} km → {rules[0]['name']}；"
+                 f"区划单元评价主导功能属于 {list(sp['core_functions'])} 且生产空间占比 ≥ {sp['core_min_share']} → {rules[1]['name']}；"
+                 f"其余 → {rules[2]['name']}。"],
+                tables=[("草牧场建设规划建议面积", pasture_table.round(2)),
+                        ("发展战略格局规则", pd.DataFrame(rules))]),
     ]
+    if NOT_PRODUCED:
+        sections.append(Section("8 未形成的成果 Outputs not produced", [f"{k}: {why}" for k, why in NOT_PRODUCED.items()]))
     summary = {"草畜平衡": records(balance), "生产空间规模": records(scale),
                "草原适宜性 (km²)": records(whole_city(areas, "t13.grassland_suitability", "等级"))}
     progress(0.98, "publishing")
