@@ -53,6 +53,9 @@ def test_plan_runs_every_implemented_topic_to_done_with_layers_tables_maps_and_r
         assert "report.html" in names and "report.md" in names
         assert any(n.startswith("maps/") and n.endswith(".png") for n in names)
         assert any(n.startswith("tables/") and n.endswith(".csv") for n in names)
+        report = storage.read_bytes(f"products/{code}/{topics[code]['run_key']}/report.md").decode("utf-8")
+        maps = [n for n in names if n.startswith("maps/") and not n.startswith("maps/thumb_")]
+        assert [m for m in maps if f"]({m})" not in report] == [], f"{code}: maps not shown in its report"
     # topic 3 read topic 2's published layers, with their versions
     t03 = storage.read_json(f"products/t03/{topics['t03']['run_key']}/manifest.json")
     assert {r["id"] for r in t03["inputs"] if r["state"] == "published"} >= {"t02.eco_importance", "t02.urban_capacity"}

@@ -393,6 +393,10 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
         + " hm²，可建草地不足)",
         "嘎查分类": ", ".join(f"{k} {int((layout_v['嘎查分类'] == k).sum())}" for k in GACHA_CODES),
     }
+    def figs(*names: str) -> list[tuple[str, str]]:
+        """The maps of these outputs (``maps/<name>.png``), for a report section."""
+        return [f for f in writer.figures if any(f[1] == f"maps/{n}.png" for n in names)]
+
     sections = [
         Section("1 草畜平衡 Grass–livestock balance",
                 [f"现状载畜量 = Σ 存栏 × 折算系数（配置 livestock，spec §2.4）；牲畜存栏来自 18-01 {ver['18-01']}。"
@@ -405,25 +409,26 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
                 [f"极限条件法：取 T03 牧业适宜性（配置 grazing_grade_map {gs['grazing_grade_map']}）与可食产草量等级（配置 yield_breaks_kg_per_ha [L]）的较差者；"
                  "仅评价三调草地，其余为不参评。"],
                 tables=[("草原适宜性", whole_city(areas, "t13.grassland_suitability", "等级")),
-                        ("分乡镇 by township", by_township(areas, ["t13.grassland_suitability"]))]),
+                        ("分乡镇 by township", by_township(areas, ["t13.grassland_suitability"]))],
+                figures=figs("grassland_suitability")),
         Section("3 耕地适宜性等级 Cropland suitability",
                 [f"01-40 {ver['01-40']} 耕地图斑：取国家利用等分级（配置 quality_breaks [L]）与 T03 农业生产适宜性的较差者；"
                  "图斑内 T03 等级按 agri_grade_map、图斑外（潜在耕地）按 agri_grade_map_outside 折算；建设用地、交通、水域、其他土地不参评。"
                  f"现状耕地 {crop_now:,.1f} hm²，其中 {len(return_grass)} 个图斑 ({float(return_grass['面积 hm²'].sum()):,.1f} hm²) "
                  "等级低于生产空间门槛，列为退耕还草候选。"],
-                tables=[("耕地图斑", parcels.drop(columns="geometry").round(2))]),
+                tables=[("耕地图斑", parcels.drop(columns="geometry").round(2))], figures=figs("cropland_suitability")),
         Section("4 农牧业综合区划 Zoning",
                 [f"区划单元来自 04-11 {ver['04-11']}；每个单元统计草原适宜性面积、耕地面积与合理载畜量，并按评价给出主导功能"
                  "（适宜以上草原 < 30 % → 生态保护；有耕地 → 农牧结合；否则牧业生产）。"],
-                tables=[("区划单元指标", zoning_v.drop(columns="geometry").round(1))]),
+                tables=[("区划单元指标", zoning_v.drop(columns="geometry").round(1))], figures=figs("agri_zoning")),
         Section("5 农牧业生产空间与规模 Production space 2025/2035",
                 ["牧业生产空间 = 草原适宜性高度适宜/适宜；勉强适宜 → 限制放牧；不适宜 → 禁牧恢复；农业生产空间 = 等级不低于门槛的耕地图斑。"
                  "规模：空间范围按评价保持，载畜量按减畜路径（配置 targets.overload_removed_share [L]）下降到合理载畜量。"],
-                tables=[("生产空间规模", scale)]),
+                tables=[("生产空间规模", scale)], figures=figs("production_space")),
         Section("6 苏木嘎查建设布局 Sumu and gacha layout",
                 [f"嘎查分类（spec §5.6）：距城区 ≤ {gc['suburban_km']} km → 城郊融合类；常住人口较2015年下降 ≥ {gc['decline_pct']} % "
                  "或驻地草原不适宜 → 搬迁撤并类（候选）；其余 → 集聚提升类。特色保护类需要传统村落/历史文化名录，未交付，未判定。"],
-                tables=[("嘎查", layout_v.drop(columns="geometry").round(2))]),
+                tables=[("嘎查", layout_v.drop(columns="geometry").round(2))], figures=figs("sumu_gacha_layout")),
         Section("7 规划建议：草牧场建设与发展战略格局 Derived proposals (not a delivered plan)",
                 [f"以下三个图层是由本专题评价推导的规划建议（{label}），不是已交付的规划：04-12 农牧业相关规划与 01-15 "
                  "草原畜牧业发展规划未交付，t12.water_allocation 不作为输入。",
@@ -435,7 +440,8 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
                  f"区划单元评价主导功能属于 {list(sp['core_functions'])} 且生产空间占比 ≥ {sp['core_min_share']} → {rules[1]['name']}；"
                  f"其余 → {rules[2]['name']}。"],
                 tables=[("草牧场建设规划建议面积", pasture_table.round(2)),
-                        ("发展战略格局规则", pd.DataFrame(rules))]),
+                        ("发展战略格局规则", pd.DataFrame(rules))],
+                figures=figs("pasture_2025", "pasture_2035", "strategy_pattern")),
     ]
     if NOT_PRODUCED:
         sections.append(Section("8 未形成的成果 Outputs not produced", [f"{k}: {why}" for k, why in NOT_PRODUCED.items()]))
