@@ -167,24 +167,24 @@ def remediation(problems: gpd.GeoDataFrame, projects: gpd.GeoDataFrame | None, c
                 treated: list[str], periods: dict[int, str]) -> gpd.GeoDataFrame:
     """The untreated problems with measures, responsible party, period and 修复模式; ``project_id`` is the
     01-39 土地复垦 project that covers most of a problem polygon (empty when none)."""
-    todo = problems[~problems["status"].isin(treated)].copy()
-    todo["measures"] = todo["problem_type"].map(lambda t: cfg["measures"].get(t, ""))
-    todo["responsible"] = todo["mine_state"].map(lambda s: cfg["responsible"].get(s, "矿山企业"))
+    untreated = problems[~problems["status"].isin(treated)].copy()
+    untreated["measures"] = untreated["problem_type"].map(lambda t: cfg["measures"].get(t, ""))
+    untreated["responsible"] = untreated["mine_state"].map(lambda s: cfg["responsible"].get(s, "矿山企业"))
     near = set(cfg["near_term_severity"])
-    todo["period"] = [periods[1] if (d in near or g >= 3) else periods[2] for d, g in zip(todo["degree"], todo["degradation"], strict=True)]
-    todo["mode"] = todo["degradation"].map({1: "自然恢复", 2: "辅助再生", 3: "生态重建"}).fillna("自然恢复")
-    pid = [""] * len(todo)
+    untreated["period"] = [periods[1] if (d in near or g >= 3) else periods[2] for d, g in zip(untreated["degree"], untreated["degradation"], strict=True)]
+    untreated["mode"] = untreated["degradation"].map({1: "自然恢复", 2: "辅助再生", 3: "生态重建"}).fillna("自然恢复")
+    pid = [""] * len(untreated)
     if projects is not None and len(projects):
         rec = projects[projects["XMLX"].astype(str) == "土地复垦"]
-        for k, g in enumerate(todo.geometry.values):
+        for k, g in enumerate(untreated.geometry.values):
             best, share = "", 0.0
             for xm, pg in zip(rec["XMBH"].astype(str), rec.geometry.values, strict=True):
                 s = g.intersection(pg).area / max(g.area, 1.0)
                 if s > max(share, 0.5):
                     best, share = xm, s
             pid[k] = best
-    todo["project_id"] = pid
-    return todo
+    untreated["project_id"] = pid
+    return untreated
 
 
 # ------------------------------------------------------------------------------------------- the run
