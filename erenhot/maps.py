@@ -570,3 +570,82 @@ def thumbnail(png_bytes: bytes, max_px: int = 360, max_bytes: int = 60_000) -> b
             break
     return payload
 
+
+def render_point_map(
+    xs: Sequence[float],
+    ys: Sequence[float],
+    codes: Sequence[int],
+    grid: Grid,
+    legend: Sequence[LegendEntry],
+    title: str,
+    *,
+    labels: Sequence[str] | None = None,
+    sizes: Sequence[float] | None = None,
+    size_note: str | None = None,
+    boundary: Boundary | None = None,
+    subtitle: str | None = None,
+    dpi: int = 150,
+) -> bytes:
+    """Points (e.g. 嘎查 驻地 by class) over the grid's extent as a PNG map.
+
+    Args:
+        xs, ys: point coordinates in the grid CRS (metres, normally EPSG:4525).
+        codes: class code of each point; its colour and legend text come from ``legend``
+            (``(code, 中文 label, '#rrggbb')``, display order; only codes present are listed, others
+            are drawn grey as "未列入图例").
+        grid: the analysis grid; the map shows its whole extent.
+        title: map title (Chinese).
+        labels: a text drawn beside each point (e.g. the 嘎查 name), or None.
+        sizes: marker areas in points² (e.g. scaled by population), default 60 each.
+        size_note: a line under the legend explaining the marker size (e.g. "符号大小表示常住人口").
+        boundary, subtitle, dpi: as in :func:`render_class_map`.
+
+    Returns:
+        PNG bytes.
+
+    Raises:
+        ValueError: when xs, ys, codes (and labels / sizes) differ in length, or on a bad colour.
+        RuntimeError: if the CJK font is missing.
+    """
+    x = np.asarray(xs, dtype=float)
+    y = np.asarray(ys, dtype=float)
+    c = np.asarray(codes, dtype=int)
+    n = len(x)
+    if len(y) != n or len(c) != n or (labels is not None and len(labels) != n) or (sizes is not None and len(sizes) != n):
+        raise ValueError("xs, ys, codes, labels and sizes must have one entry per point")
+    s = np.full(n, 60.0) if sizes is None else np.asarray(sizes, dtype=float)
+    extent = _extent(grid, grid.shape, 1)
+    fig, ax = _new_map(grid, extent, title, subtitle)
+    present = sorted(set(c.tolist()))
+    listed = {e[0]: e for e in legend}
+    entries: list[LegendEntry] = [e for e in legend if e[0] in present]
+    entries += [(k, f"未列入图例（{k}）", _UNLISTED_COLOUR) for k in present if k not in listed]
+    handles = []
+    for code, label, colour in entries:
+        try:
+            rgba = colors.to_rgba(colour)
+        except ValueError as exc:
+            raise ValueError(f"bad colour {colour!r} for class {code}") from exc
+        sel = c == code
+        ax.scatter(x[sel], y[sel], s=s[sel], c=[rgba], edgecolors="#202020", linewidths=0.7, zorder=5)
+        handles.append(Patch(facecolor=colour, edgecolor="#202020", linewidth=0.5, label=f"{label}（{int(sel.sum())}）"))
+    if labels is not None:
+        dx = 0.012 * (extent[1] - extent[0])
+        for xi, yi, text in zip(x, y, labels, strict=True):
+            ax.text(xi + dx, yi, str(text), fontproperties=_font(8), ha="left", va="center", zorder=6,
+                    color="#202020")
+    if handles:
+        leg = ax.legend(
+            handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
+            frameon=False, prop=_font(9), title="图例", title_fontproperties=_font(11), alignment="left",
+        )
+        if size_note:
+            ax.text(1.02, 0.02, size_note, transform=ax.transAxes, ha="left", va="bottom",
+                    fontproperties=_font(8), color="#444444")
+        leg.set_in_layout(True)
+    else:
+        ax.text(0.5, 0.5, "（无数据）", transform=ax.transAxes, ha="center", va="center",
+                fontproperties=_font(12), color="#666666")
+    _decorate(ax, grid, extent, boundary)
+    return _png(fig, dpi)
+
