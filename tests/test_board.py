@@ -101,16 +101,17 @@ def test_whom_to_call_first_and_blocked_topics(board_store):
     assert {"01-03", "01-04", "01-28", "01-46a.dltb", "01-46a.fvc", "01-13", "01-47"} <= set(one["missing_needed"])
     call = {c["id"]: c for c in one["call_first"]}
     assert call["01-27"]["state"] == "failed" and call["01-27"]["topics"] == ["t02"]
-    assert call["01-04"]["topics"] == requiring("01-04") == ["t02", "t03", "t07", "t09", "t11", "t12", "t13"]
+    assert call["01-04"]["topics"] == requiring("01-04") == ["t02", "t03", "t05", "t06", "t07", "t09", "t10", "t11", "t12", "t13", "t14"]
     assert "01-14" not in call and "01-46a.npp" not in call  # not used / only optional
-    assert one["blocking_topics"] == ["t02", "t03", "t07", "t09", "t11", "t12", "t13"]
+    assert one["blocking_topics"] == ["t02", "t03", "t05", "t06", "t07", "t09", "t10", "t11", "t12", "t13", "t14"]
     assert by_seq[17]["blocking_topics"] == requiring("17-02") == ["t02", "t12"]  # 17-02 delivered, not validated
     assert [c["id"] for c in by_seq[17]["call_first"]] == ["17-02"]
     assert by_seq[17]["call_first"][0]["state"] == "delivered"
-    assert by_seq[22]["blocking_topics"] == ["t03"] and by_seq[22]["missing_needed"] == ["22-01"]
+    assert by_seq[22]["blocking_topics"] == ["t14"] and by_seq[22]["missing_needed"] == ["22-01"]
     assert by_seq[4]["blocking_topics"] == ["t02", "t03", "t12", "t13"]  # 04-13 is optional for t09
     assert by_seq[12]["blocking_topics"] == [] and by_seq[21]["blocking_topics"] == []  # optional inputs only
-    assert by_seq[2]["blocking_topics"] == [] and by_seq[2]["call_first"] == []  # no implemented topic needs it
+    assert by_seq[2]["blocking_topics"] == ["t10"]  # 02-07 重大项目 (02-06 railway lines are optional)
+    assert [c["id"] for c in by_seq[2]["call_first"]] == ["02-07"]
     assert one["blocking_topic_labels"][0].startswith("T02 ")
 
 

@@ -117,6 +117,10 @@ DELIVERY_IDS = {
     "01-29", "01-34", "01-36", "01-39",
     # topic 13 农牧业现代化
     "01-40", "04-11", "18-01",
+    # topic 14 综合交通体系, topic 10 经济社会发展战略, topic 5 新型城镇化
+    "05-04", "10-01", "02-07", "11-01",
+    # topic 6 乡村振兴与嘎查布局
+    "18-02", "18-03",
 }
 
 
@@ -137,7 +141,7 @@ def test_deliveries(cat: Catalog) -> None:
         assert d.used_by, d.id
         if d.is_spatial:
             assert d.delivery["crs"] == "CGCS2000", d.id
-    assert cat.dataset("01-04").used_by == (2, 3, 7, 9, 11, 12, 13)
+    assert cat.dataset("01-04").used_by == (2, 3, 5, 6, 7, 9, 10, 11, 12, 13, 14)
     assert cat.dataset("01-06").delivery is None and cat.dataset("01-06").used_by == ()
 
 
@@ -185,11 +189,12 @@ T02_OUTPUTS = [
     "t02.soil_erosion_fragility", "t02.eco_importance", "t02.agri_capacity", "t02.urban_capacity",
     "t02.agri_limiting_factor", "t02.urban_limiting_factor", "t02.area_by_grade", "t02.report",
 ]
-T03_REQUIRED_LAYERS = ["t02.eco_importance", "t02.agri_capacity", "t02.urban_capacity", "t02.land_urban", "t02.hazard", "t02.slope"]
-T03_REQUIRED_DATASETS = ["01-04", "01-46a.dltb", "01-46a.fvc", "04-07", "05-05", "22-01"]
-T03_OPTIONAL = ["21-01", "02-06", "04-04", "10-02"]
+T03_REQUIRED_LAYERS = ["t02.eco_importance", "t02.agri_capacity", "t02.urban_capacity", "t02.land_urban", "t02.hazard", "t02.slope",
+                       "t14.travel_time_city"]
+T03_REQUIRED_DATASETS = ["01-04", "01-46a.dltb", "01-46a.fvc", "04-07"]
+T03_OPTIONAL = ["04-04", "10-02"]
 T03_OUTPUTS = [
-    "t03.travel_time", "t03.location", "t03.agri_suitability", "t03.grazing_suitability",
+    "t03.location", "t03.agri_suitability", "t03.grazing_suitability",
     "t03.urban_suitability", "t03.carrying_scale", "t03.conflicts", "t03.area_by_class", "t03.report",
 ]
 
@@ -217,14 +222,14 @@ def test_t03_contract(cat: Catalog) -> None:
     assert sorted(i.dataset for i in t.dataset_inputs(required=True)) == sorted(T03_REQUIRED_DATASETS)
     assert sorted(i.dataset for i in t.dataset_inputs(required=False)) == sorted(T03_OPTIONAL)
     assert [o.id for o in t.outputs] == T03_OUTPUTS
-    assert t.output("t03.travel_time").unit == "min"
+    assert t.output("t03.location").unit == "grade"  # 区位 minutes come from t14.travel_time_city
     assert t.output("t03.agri_suitability").values == ("适宜", "一般适宜", "不适宜")
     assert t.output("t03.carrying_scale").kind == "table"
     assert t.output("t03.conflicts").kind == "vector"
 
 
 def test_implemented_topics(cat: Catalog) -> None:
-    assert [t.seq for t in cat.topics if t.implemented] == [2, 3, 7, 9, 11, 12, 13]
+    assert [t.seq for t in cat.topics if t.implemented] == [2, 3, 5, 6, 7, 9, 10, 11, 12, 13, 14]
 
 
 def test_topic_lookup(cat: Catalog) -> None:
@@ -337,14 +342,14 @@ def test_graph(cat: Catalog) -> None:
     for a, b, layer in cat.topic_edges():
         assert order.index(a) < order.index(b), (a, b, layer)
         assert layer.startswith(f"t{a:02d}.")
-    assert cat.upstream_topics(3) == [2]
+    assert cat.upstream_topics(3) == [2, 14]  # 区位 from topic 14
     assert cat.upstream_topics(2) == []
     assert 2 in cat.upstream_topics(4, transitive=True)
     down = cat.downstream_topics(2)
     assert {3, 4, 5} <= set(down) and 2 not in down
     assert cat.downstream_topics(3, transitive=False) == sorted({b for a, b, _ in cat.topic_edges() if a == 3})
     assert {2, 3} <= set(cat.consumers_of_dataset("01-04"))
-    assert cat.consumers_of_dataset("22-01") == [3, 14]
+    assert cat.consumers_of_dataset("22-01") == [10, 14]
     assert 2 in cat.consumers_of_dataset("17-02")
     with pytest.raises(KeyError):
         cat.consumers_of_dataset("99-99")
@@ -376,7 +381,7 @@ def test_to_mermaid(cat: Catalog) -> None:
         assert f'{t.code}["T{t.seq:02d} {t.short_zh}"]' in text
     assert "T02 资源环境承载能力评价" in text
     assert re.search(r"t02 -->\|\"[^\"]*t02\.eco_importance[^\"]*\"\| t03", text)
-    assert "class t02,t03,t07,t09,t11,t12,t13 implemented" in text
+    assert "class t02,t03,t05,t06,t07,t09,t10,t11,t12,t13,t14 implemented" in text
 
 
 def test_no_prefect_import() -> None:
@@ -428,11 +433,12 @@ def test_broken_cycle(tmp_path: Path) -> None:
 
 def test_broken_long_cycle(tmp_path: Path) -> None:
     docs = _docs()
-    _topic(docs, 12)["inputs"].append({"layer": "t05.urban_system", "required": False, "why": "cycle"})
+    # t14 → t03 (区位) → t05 (urban suitability) → t14 would close a three-topic loop
+    _topic(docs, 14)["inputs"].append({"layer": "t05.urban_system", "required": False, "why": "cycle"})
     with pytest.raises(CatalogError) as err:
         load_catalog(_write(tmp_path, docs))
     msg = str(err.value)
-    assert "cycle" in msg and "t05" in msg and "t12" in msg and "t05.urban_system" in msg
+    assert "cycle" in msg and all(c in msg for c in ("t03", "t05", "t14")) and "t05.urban_system" in msg
 
 
 def test_broken_unknown_dataset(tmp_path: Path) -> None:
@@ -468,12 +474,12 @@ def test_broken_department_ref(tmp_path: Path) -> None:
 
 def test_broken_delivery(tmp_path: Path) -> None:
     docs = _docs()
-    del _dataset(docs, "05-05")["delivery"]
+    del _dataset(docs, "04-07")["delivery"]
     _dataset(docs, "01-27")["delivery"]["crs"] = "WGS84"
     with pytest.raises(CatalogError) as err:
         load_catalog(_write(tmp_path, docs))
     msg = str(err.value)
-    assert "implemented topic t03 reads dataset '05-05', which has no delivery block" in msg
+    assert "implemented topic t03 reads dataset '04-07', which has no delivery block" in msg
     assert "'01-27'" in msg and "CGCS2000" in msg
 
 

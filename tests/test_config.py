@@ -54,9 +54,10 @@ def test_known_values_and_confidences():
     assert t02.leaf("hazard.fault_buffer_m")["confidence"] == "L"
     assert t02.leaf("ecology.desertification.final_breaks_alternative")["confidence"] == "L"
     t03 = load_config("t03_suitability")
-    assert t03.get("roads.speed_kmh")["高速公路"] == 100
+    t14 = load_config("t14_transport")
+    assert t14.get("roads.speed_kmh")["高速公路"] == 100
     assert t03.get("capacity_scale.per_capita_urban_land_m2") == 115
-    assert t03.leaf("location.city_centre")["confidence"] == "M"
+    assert t14.leaf("hubs.city_centre")["confidence"] == "M"
     assert t03.get("grazing.grass_dlbm_codes") == ["0401", "0403", "0404"]
 
 

@@ -39,7 +39,8 @@ def test_plan_runs_every_implemented_topic_to_done_with_layers_tables_maps_and_r
     _, _, url, summary = planned
     cat = load_catalog()
     implemented = [cat.topic(seq).code for seq in cat.topic_order() if seq in TOPIC_FLOWS]
-    assert implemented[:2] == ["t02", "t03"] and {"t07", "t09", "t11", "t12", "t13"} <= set(implemented)
+    assert implemented[0] == "t02" and implemented.index("t14") < implemented.index("t03")  # 区位 from topic 14
+    assert {"t03", "t05", "t06", "t07", "t09", "t10", "t11", "t12", "t13", "t14"} <= set(implemented)
     assert {c: summary["topics"][c]["state"] for c in implemented} == {c: "done" for c in implemented}
     topics = _topics(url)
     storage = Storage(url)
@@ -56,9 +57,10 @@ def test_plan_runs_every_implemented_topic_to_done_with_layers_tables_maps_and_r
         report = storage.read_bytes(f"products/{code}/{topics[code]['run_key']}/report.md").decode("utf-8")
         maps = [n for n in names if n.startswith("maps/") and not n.startswith("maps/thumb_")]
         assert [m for m in maps if f"]({m})" not in report] == [], f"{code}: maps not shown in its report"
-    # topic 3 read topic 2's published layers, with their versions
+    # topic 3 read topic 2's published layers and its 区位 from topic 14, with their versions
     t03 = storage.read_json(f"products/t03/{topics['t03']['run_key']}/manifest.json")
-    assert {r["id"] for r in t03["inputs"] if r["state"] == "published"} >= {"t02.eco_importance", "t02.urban_capacity"}
+    t03_layers = {r["id"] for r in t03["inputs"] if r["state"] == "published"}
+    assert t03_layers >= {"t02.eco_importance", "t02.urban_capacity", "t14.travel_time_city"}
 
 
 def test_the_plan_run_again_with_nothing_new_recomputes_nothing_and_says_so(planned):

@@ -107,12 +107,13 @@ def t13_run(tmp_path_factory):
     kit = small_kit(root / "kit")
     storage = Storage(str(root / "store"))
     cat = load_catalog()
-    needed = {i.dataset for t in ("t02", "t03", "t09", "t13") for i in cat.topic(t).inputs if i.dataset} & set(kit.datasets)
+    needed = {i.dataset for t in ("t02", "t14", "t03", "t09", "t13") for i in cat.topic(t).inputs if i.dataset} & set(kit.datasets)
     for ds in sorted(needed | {"01-04"}, key=lambda i: (i != "01-04", i)):  # the city boundary first
         ingest(storage, cat, str(kit.datasets[ds]["department_seq"]), ds, kit.files(ds))
         report = accept_delivery(storage, cat, latest_delivery(storage, ds))
         assert report["state"] == "validated", (ds, report["failures"])
     run_topic(storage, cat, "t02", check_readiness(storage, cat, cat.topic("t02")).to_dict(), {"grid.cell_size_m": 1000})
+    run_topic(storage, cat, "t14", check_readiness(storage, cat, cat.topic("t14")).to_dict(), {})  # 区位 of t03
     run_topic(storage, cat, "t03", check_readiness(storage, cat, cat.topic("t03")).to_dict(), {})
     run_topic(storage, cat, "t09", check_readiness(storage, cat, cat.topic("t09")).to_dict(), {})
     readiness = check_readiness(storage, cat, cat.topic("t13")).to_dict()

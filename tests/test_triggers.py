@@ -171,8 +171,10 @@ def _changed_delivery(kit: Path, dataset_id: str, out: Path) -> Path:
 
 @pytest.mark.parametrize("dataset_id,department", [("21-01", "21"), ("01-03", "1")])
 def test_a_changed_delivery_reruns_exactly_the_dependent_topics(served, dataset_id, department):
-    """21-01 (airport) is read by T03 alone; 01-03 (DEM) by T02 alone, whose new slope and relief layers
-    reach T03 through erenhot.layer.published — one T03 run for the burst of layer events."""
+    """21-01 (airport) is read by T14 alone (the taxiway edit leaves the runway-centroid hub, so T14's
+    minutes — T03's 区位 — keep their bytes and T03 need not recompute); 01-03 (DEM) by T02 alone, whose
+    new slope and relief layers reach T03 (and T14's grid) through erenhot.layer.published — one T03 run
+    for the burst of layer events."""
     from flows.deployments import trigger_datasets
 
     root, url, env = served

@@ -2,7 +2,8 @@
 cost-distance with ``skimage.graph.MCP_Geometric``.
 
 Rasters are ``(rows, cols)`` on the EPSG:4525 grid, square cells of ``cell_size_m`` m. Speeds
-(km/h by road grade, JTG B01 via [S32]) come from ``t03_suitability.yaml``.
+(km/h by road grade, JTG B01 via [S32]) come from ``t14_transport.yaml`` (topic 14 owns travel time;
+topic 3 grades its ``t14.travel_time_city``).
 """
 
 from __future__ import annotations

@@ -14,22 +14,30 @@ from erenhot.storage import Storage
 from erenhot.topics import (
     t02_carrying_capacity,
     t03_suitability,
+    t05_urbanisation,
+    t06_village_layout,
     t07_consolidation_restoration,
     t09_forest_grass_wetland,
+    t10_economic_strategy,
     t11_eco_environment,
     t12_water_carrying_capacity,
     t13_agri_modernisation,
+    t14_transport,
 )
 from erenhot.topics.common import Progress, no_progress
 
 TOPIC_RUNNERS: dict[str, Callable[..., dict[str, Any]]] = {
     t02_carrying_capacity.CODE: t02_carrying_capacity.run,
     t03_suitability.CODE: t03_suitability.run,
+    t05_urbanisation.CODE: t05_urbanisation.run,
+    t06_village_layout.CODE: t06_village_layout.run,
     t07_consolidation_restoration.CODE: t07_consolidation_restoration.run,
     t09_forest_grass_wetland.CODE: t09_forest_grass_wetland.run,
+    t10_economic_strategy.CODE: t10_economic_strategy.run,
     t11_eco_environment.CODE: t11_eco_environment.run,
     t12_water_carrying_capacity.CODE: t12_water_carrying_capacity.run,
     t13_agri_modernisation.CODE: t13_agri_modernisation.run,
+    t14_transport.CODE: t14_transport.run,
 }
 
 

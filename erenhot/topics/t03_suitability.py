@@ -4,8 +4,9 @@ Reads T02's *published* layers (生态保护重要性, 农业/城镇承载等级
 recomputes them. On T02's grid it evaluates (domain spec §1.6–1.8, 2019-draft tables as the
 configurable grading profile):
 
-* 区位: travel time over the road network (speeds by grade after JTG B01, off-road walking) to the
-  nearest configured hub (city centre, border port, railway station, airport) → 区位优势度;
+* 区位: topic 14's travel time to the city centre (``t14.travel_time_city``, minutes on T02's grid:
+  road speeds by grade after JTG B01, off-road walking — T14 owns the network and its speeds)
+  graded by ``location.travel_time_breaks_min`` → 区位优势度;
 * 农业生产适宜性 including grazing (牧业, the desert steppe's main production) outside
   生态保护极重要区, with 地块连片度; 城镇建设适宜性 with 区位 and 集中度 and the hard exclusions;
 * 承载规模, water first (以水定城 / 以水定人) and the minimum over constraints (短板);
@@ -23,10 +24,9 @@ import shapely
 from rasterio import features as rio_features
 
 from erenhot.catalog import Catalog
-from erenhot.evaluation import accessibility as acc
 from erenhot.evaluation import capacity_scale as cs
 from erenhot.evaluation import suitability as suit
-from erenhot.grid import boundary_mask, rasterize, rasterize_codes, read_raster, warp_to_grid
+from erenhot.grid import Grid, boundary_mask, rasterize, read_raster, warp_to_grid
 from erenhot.maps import GRADE_COLOURS_5, SUITABILITY_COLOURS
 from erenhot.reports import Section
 from erenhot.storage import Storage
@@ -47,35 +47,22 @@ from erenhot.topics.inputs import TopicInputs
 
 CODE = "t03"
 CONFIG = "t03_suitability"
-RAILWAY_STATION_NAME = "二连"
+LOCATION_LAYER = "t14.travel_time_city"
 
 
+def location_minutes(inputs: TopicInputs, grid: Grid) -> np.ndarray:
+    """T14's travel time to the city centre (minutes, float32, NaN outside) — T03's 区位 input.
 
-def _point_4525(lon_lat: list[float], crs: str) -> shapely.Point:
-    return gpd.GeoSeries([shapely.Point(*lon_lat)], crs=crs).to_crs(4525).iloc[0]
-
-
-def hubs(inputs: TopicInputs, sources: list[str], loc: dict[str, Any], notes: list[str]) -> dict[str, shapely.Point]:
-    """The configured 区位 hubs in EPSG:4525; optional ones that are missing are skipped with a note."""
-    out: dict[str, shapely.Point] = {}
-    for name in sources:
-        if name in ("city_centre", "border_port"):
-            out[name] = _point_4525(loc[name], loc["hubs_crs"])
-        elif name == "railway_station":
-            st = inputs.vector("22-01")
-            named = st[st["NAME"].astype(str) == RAILWAY_STATION_NAME] if "NAME" in st else st.iloc[0:0]
-            pick = named if len(named) else st
-            if len(pick):
-                centre = _point_4525(loc["city_centre"], loc["hubs_crs"])
-                out[name] = min(pick.geometry, key=lambda g: g.distance(centre)).centroid
-        elif name == "airport":
-            if inputs.has("21-01"):
-                aw = inputs.vector("21-01")
-                runway = aw[aw["AEROWAY"] == "runway"] if "AEROWAY" in aw else aw
-                out[name] = shapely.union_all((runway if len(runway) else aw).geometry.values).centroid
-            else:
-                notes.append("机场 (21-01) not delivered: the airport is not a 区位 hub in this run.")
-    return out
+    Raises:
+        ValueError: the layer does not lie on T02's grid (same CRS, transform and shape), e.g. when
+            T14 ran on an older T02 grid; re-run T14 first.
+    """
+    minutes, tgrid, _ = read_raster(inputs.layer_bytes(LOCATION_LAYER))
+    if (tgrid.crs_epsg, tgrid.shape, tuple(tgrid.transform)) != (grid.crs_epsg, grid.shape, tuple(grid.transform)):
+        raise ValueError(f"{LOCATION_LAYER} lies on a grid (EPSG:{tgrid.crs_epsg}, {tgrid.shape}, {tuple(tgrid.transform)[:6]}) "
+                         f"that differs from T02's (EPSG:{grid.crs_epsg}, {grid.shape}, {tuple(grid.transform)[:6]}): "
+                         "re-run topic 14 on the current T02 layers")
+    return minutes.astype("float32")
 
 
 def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides: dict[str, Any] | None = None,
@@ -101,7 +88,6 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     urban_cap = read_raster(inputs.layer_bytes("t02.urban_capacity"))[0]
     hazard = read_raster(inputs.layer_bytes("t02.hazard"))[0]
     slope = read_raster(inputs.layer_bytes("t02.slope"))[0].astype("float32")
-    cell = grid.cell_size_m
     city = inputs.vector("01-04", "city")
     inside = boundary_mask(city, grid)
     zones, zone_names = township_zones(inputs.vector("01-04", "townships"), grid, inside)
@@ -110,26 +96,8 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     def masked(a: np.ndarray) -> np.ndarray:
         return np.where(inside, a, 0).astype(np.uint8)
 
-    progress(0.12, "区位: travel time over the road network")
-    roads = inputs.vector("05-05")
-    speeds = v["roads"]["speed_kmh"]
-    grades = sorted(speeds, key=lambda g: speeds[g])  # slowest first: the fastest road burns last
-    code_of = {g: i + 1 for i, g in enumerate(grades)}
-    known = roads[roads["DLDJ"].isin(speeds)]
-    if len(known) < len(roads):
-        notes.append(f"{len(roads) - len(known)} road features have a grade without a configured speed: treated as off-road.")
-    known = known.assign(_order=known["DLDJ"].map(code_of)).sort_values("_order")
-    road_codes = rasterize_codes(known, "DLDJ", grid, code_of, all_touched=True)
-    speed = acc.speed_surface(road_codes, {c: float(speeds[g]) for g, c in code_of.items()}, float(v["roads"]["offroad_kmh"]))
-    hub_points = hubs(inputs, list(v["location"]["sources"]), v["location"], notes)
-    sources_rc = []
-    for name, pt in hub_points.items():
-        try:
-            sources_rc.append(grid.xy_to_rowcol(pt.x, pt.y))
-        except ValueError:
-            notes.append(f"hub {name} lies outside the evaluation grid and is ignored.")
-    minutes = acc.travel_time_minutes(speed, sources_rc, cell)
-    minutes = np.where(inside, minutes, np.nan).astype("float32")
+    progress(0.12, "区位: travel time to the city centre from topic 14")
+    minutes = np.where(inside, location_minutes(inputs, grid), np.nan).astype("float32")
     location = masked(suit.location_grade(minutes, v["location"]["travel_time_breaks_min"]))
 
     progress(0.30, "集中度 and 连片度")
@@ -220,7 +188,6 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
         ("t03.urban_suitability", urban_suit, suit_labels), ("t03.location", location, loc_labels)])
 
     progress(0.80, "writing layers")
-    writer.raster("t03.travel_time", minutes, nodata=np.nan)
     for layer_id, arr in [("t03.location", location), ("t03.agri_suitability", agri_suit), ("t03.grazing_suitability", grazing),
                           ("t03.urban_suitability", urban_suit)]:
         writer.raster(layer_id, arr, nodata=0)
@@ -234,8 +201,6 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     writer.class_map("t03.agri_suitability", agri_suit, suit_labels, suit_colours, thumbnail=True)
     writer.class_map("t03.grazing_suitability", grazing, suit_labels, suit_colours)
     writer.class_map("t03.location", location, loc_labels, {int(k): c for k, c in GRADE_COLOURS_5.items()})
-    writer.value_map("t03.travel_time", minutes, "min", cmap="viridis_r", thumbnail=True,
-                     subtitle="至最近枢纽（中心城区、口岸、火车站、机场）")
     if len(rule_labels):
         palette = ["#e41a1c", "#ff7f00", "#984ea3", "#a65628", "#f781bf", "#377eb8", "#4daf4a"]
         writer.class_map("t03.conflicts", conflict_code, rule_labels, {i: palette[(i - 1) % len(palette)] for i in rule_labels})
@@ -246,7 +211,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
         return whole_city(areas, layer_id, "类别")
 
     figures = {
-        "区位枢纽 hubs": ", ".join(hub_points),
+        "区位 source": f"{LOCATION_LAYER} ({readiness['layers'][LOCATION_LAYER]['run_key']})",
         "可承载城镇人口（以水定人）": f"{water_pop:,.0f} 人",
         "城镇建设承载规模": f"{urban_scale:,.2f} km² (binding: {urban_binding})",
         "耕地承载规模": f"{crop_scale:,.1f} hm² (binding: {crop_binding})",
@@ -255,9 +220,10 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     }
     sections = [
         Section("1 区位与集中度 Location and concentration",
-                ["通行时间按道路等级设计速度（JTG B01）和步行速度计算，取至最近枢纽的最短时间。"],
+                [f"区位取专题十四的至中心城区通行时间（{LOCATION_LAYER}：道路按等级设计速度 JTG B01、路外步行，栅格累积耗费），"
+                 f"按 {v['location']['travel_time_breaks_min']} 分钟分为五级。"],
                 tables=[("区位优势度", block("t03.location"))],
-                figures=[f for f in writer.figures if any(s in f[1] for s in ("travel_time", "location"))]),
+                figures=[f for f in writer.figures if "location" in f[1]]),
         Section("2 适宜性 Suitability",
                 ["农业生产适宜性含种植业与牧业，取两者较优；生态保护极重要区内不评为适宜。城镇建设适宜性由城镇承载等级经区位、集中度修正，"
                  "并排除生态保护极重要区、坡度 > 25° 和地质灾害极高危险区。"],
