@@ -49,6 +49,54 @@ def test_travel_time_surface_road_plus_offroad_by_hand():
     assert both[0, 7] == 0.0 and both[0, 6] == pytest.approx(1.0) and both[0, 3] == pytest.approx(0.3)
 
 
+def test_impassable_strip_forces_the_detour():
+    # 5 × 7 cells of 100 m, 6 km/h everywhere (1 min per straight step). A wall (column 3, rows 0–3)
+    # outside the passable mask leaves one gap at row 4. Straight (0,0) → (0,6): 6 min; through the gap:
+    # (0,0) → (4,3) is 3 diagonal + 1 straight steps = 3√2 + 1, and the same back up → 6√2 + 2 ≈ 10.49 min.
+    codes = np.zeros((5, 7), dtype=np.uint8)
+    open_speed = acc.speed_surface(codes, {}, 6.0)
+    assert acc.travel_time_minutes(open_speed, [(0, 0)], 100.0)[0, 6] == pytest.approx(6.0)
+    passable = np.ones((5, 7), dtype=bool)
+    passable[0:4, 3] = False
+    walled = acc.speed_surface(codes, {}, 6.0, passable_mask=passable)
+    t = acc.travel_time_minutes(walled, [(0, 0)], 100.0)
+    assert t[0, 6] == pytest.approx(6 * math.sqrt(2) + 2) and t[0, 6] > 6.0
+    assert np.isinf(t[0, 3])  # impassable cells are never reached
+    # a hub on an impassable cell moves to the nearest passable one
+    assert tr.nearest_passable_cell(passable, (1, 3)) in {(1, 2), (1, 4)}
+    assert tr.nearest_passable_cell(passable, (0, 0)) == (0, 0)
+    assert tr.nearest_passable_cell(passable, (3, 3)) == (3, 2)  # ties at 1 cell: first in row-major order
+    assert tr.nearest_passable_cell(np.zeros((2, 2), bool), (0, 0)) is None
+
+
+def test_rail_graph_lengths_components_and_station_times_by_hand():
+    # 集二铁路 A (0,0)–(10000,0), 支线 from (5000,0) north to (5000,4000), an isolated 专用线 (20000–21000, 0).
+    lines = gpd.GeoDataFrame({"NAME": ["集二铁路", "支线", "专用线"]},
+                             geometry=[LineString([(0, 0), (10000, 0)]), LineString([(5000, 0), (5000, 4000)]),
+                                       LineString([(20000, 0), (21000, 0)])], crs=4525)
+    g = tr.rail_graph(lines, 80.0, "NAME")
+    km = tr.length_by_grade(g).set_index("grade")["length_km"].to_dict()
+    assert km == pytest.approx({"集二铁路": 10.0, "支线": 4.0, "专用线": 1.0})
+    assert tr.graph_summary(g)["components"] == 2
+    stations = gpd.GeoDataFrame({"name": ["甲", "乙", "丙", None]},
+                                geometry=[Point(1000, 100), Point(5100, 3000), Point(9000, -2000), Point(20500, 50)], crs=4525)
+    snapped = tr.snap_stations(g, stations, "name", 500.0)
+    assert snapped["on_network"].tolist() == [True, True, False, True]
+    assert snapped["snap_m"].tolist() == pytest.approx([100.0, 100.0, 2000.0, 50.0])
+    assert snapped["station"].tolist() == ["甲", "乙", "丙", "站点 4"]
+    od = tr.rail_od(g, snapped, 80.0).set_index(["from", "to"])
+    # 甲 (1000,0) → junction (5000,0) → 乙 (5000,3000): 4 + 3 = 7 km at 80 km/h = 5.25 min
+    assert od.loc[("甲", "乙"), "rail_km"] == pytest.approx(7.0) and od.loc[("甲", "乙"), "rail_min"] == pytest.approx(5.25)
+    assert od.loc[("甲", "乙"), "straight_km"] == pytest.approx(math.hypot(4000, 3000) / 1000)
+    assert math.isinf(od.loc[("甲", "站点 4"), "rail_km"])  # another component
+    assert len(od) == 3  # 丙 is off the network
+    # snapping splits edges without changing the length by line or the components
+    assert tr.length_by_grade(g).set_index("grade")["length_km"].to_dict() == pytest.approx(km)
+    assert tr.graph_summary(g)["components"] == 2
+    # one station only: no pair
+    assert tr.rail_od(g, snapped.iloc[:1], 80.0).empty
+
+
 def test_graph_shortest_path_on_a_four_node_network():
     # A(0,0) —一级 3 km→ B(3000,0) —四级 1 km→ C(3000,1000);  A —四级 1 km→ D(0,1000) —三级 3 km→ C
     # A→C: via B 3/60·60 + 1/20·60 = 3 + 3 = 6 min; via D 3 + 6 = 9 min → 6 min.
@@ -158,6 +206,13 @@ def test_config_moves_the_road_speeds_to_t14():
     assert cfg.get("roads.speed_kmh")["高速公路"] == 100 and cfg.leaf("roads.speed_kmh")["confidence"] == "M"
     assert "JTG B01" in cfg.leaf("roads.speed_kmh")["source"] and cfg.get("isochrones.bands_min") == [15, 30, 60]
     assert "roads" not in load_config("t03_suitability").values
+    assert cfg.get("surface.passable") == "city_boundary" and cfg.leaf("surface.passable")["confidence"] == "M"
+    assert cfg.get("rail.speed_kmh") > 0 and cfg.leaf("rail.speed_kmh")["confidence"] in {"L", "M"}
+
+
+def test_catalog_and_code_agree_that_the_station_is_required():
+    inputs = {i.dataset: i.required for i in load_catalog().topic("t14").dataset_inputs()}
+    assert inputs["22-01"] is True and inputs["02-06"] is False
 
 
 # ── end to end ──────────────────────────────────────────────────────────────────────────────────
@@ -230,7 +285,10 @@ def test_network_tables_and_coverage(evaluated):
     net = gpd.read_parquet(io.BytesIO(_bytes(storage, r14, "t14.road_network")))
     assert net.crs.to_epsg() == 4525 and {"DLDJ", "speed_kmh", "length_km", "minutes"} <= set(net.columns)
     od = pd.read_csv(io.BytesIO(_bytes(storage, r14, "t14.od_times")), encoding="utf-8-sig")
-    assert len(od) == 6 + 6  # 4 hubs pairwise, 6 rows of 18-01 (5 嘎查 + 城郊牧户) to the centre
+    road_od = od[od["mode"] == t14.ROAD]
+    assert len(road_od) == 6 + 6  # 4 hubs pairwise, 6 rows of 18-01 (5 嘎查 + 城郊牧户) to the centre
+    n_stations = len(gpd.read_file(kit.files("22-01")[0]))
+    assert len(od) - len(road_od) <= n_stations * (n_stations - 1) // 2  # rail rows between stations on the lines
     assert np.isfinite(od["network_min"]).all() and (od["network_km"] >= od["straight_km"] - 0.01).all()
     cov = pd.read_csv(io.BytesIO(_bytes(storage, r14, "t14.hub_coverage")), encoding="utf-8-sig")
     assert set(cov["band_min"]) == {15.0, 30.0, 60.0} and set(cov["hub"]) >= {"city_centre", "nearest"}
@@ -245,6 +303,7 @@ def test_network_tables_and_coverage(evaluated):
     assert set(iso["band_min"]) == {15.0, 30.0, 60.0} and len(iso) == 5 * 3
     hubs = gpd.read_parquet(io.BytesIO(_bytes(storage, r14, "t14.hubs")))
     assert list(hubs["hub"]) == ["city_centre", "border_port", "railway_station", "airport"]
+    assert (hubs["surface_shift_m"] >= 0).all()  # every hub starts on a passable cell (moved when outside the city)
     near = pd.read_csv(io.BytesIO(_bytes(storage, r14, "t14.near_term_projects")), encoding="utf-8-sig")
     projects = gpd.read_file(f"zip://{kit.files('05-04')[0]}!transport_projects.shp", encoding="gbk")
     assert len(near) == len(projects) and 0 < near["近期 near_term"].sum() < len(near)

@@ -4,7 +4,8 @@ isochrones and population coverage of the transport hubs (spec §5.7).
 Pure functions, no I/O. Geometries are in a projected CRS in metres (EPSG:4525 in the pipeline);
 rasters are ``(rows, cols)`` arrays on the analysis grid. The travel-time *surface* itself is the
 raster cost-distance of :mod:`erenhot.evaluation.accessibility` (speed surface + ``MCP_Geometric``);
-this module adds the *network* view (``networkx`` graph, Dijkstra shortest times) and the summaries.
+this module adds the *network* view (``networkx`` graph, Dijkstra shortest times) of the roads and
+of the railway (:func:`rail_graph`, stations snapped to it by :func:`snap_stations`) and the summaries.
 
 Speeds are km/h by road grade (道路等级 ``DLDJ``, JTG B01-2014 design speeds via spec §5.7 [S32],
 configured in ``t14_transport.yaml`` ``roads.speed_kmh``); time of an edge = length / speed.
@@ -20,8 +21,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
-from numpy.typing import ArrayLike, NDArray
 import shapely.ops
+from numpy.typing import ArrayLike, NDArray
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 
 __all__ = [
@@ -33,9 +34,14 @@ __all__ = [
     "isochrone_polygons",
     "length_by_grade",
     "network_density",
+    "nearest_passable_cell",
     "node_key",
+    "rail_graph",
+    "rail_od",
     "road_graph",
     "shortest_minutes",
+    "snap_stations",
+    "split_at",
 ]
 
 NODE_DIGITS = 2  # node keys: coordinates rounded to 1 cm
@@ -151,19 +157,19 @@ def road_graph(roads: gpd.GeoDataFrame, grade_column: str, speeds_kmh: Mapping[s
     return graph
 
 
-def attach_point(graph: nx.Graph, name: Any, point: Point, access_kmh: float) -> float:
-    """Add ``name`` as a node at ``point`` (a hub or a 嘎查) joined to the nearest road edge.
+def split_at(graph: nx.Graph, point: Point) -> tuple[tuple[float, float], float]:
+    """Split the road edge nearest ``point`` (never an access edge) at the point's projection onto it.
 
-    The nearest road edge (never another point's access edge) is split at the point's projection
-    onto it (the two halves keep its speed) and an access edge (grade ``接驳 access``) of straight-line length at ``access_kmh`` (the
-    off-road speed) joins ``name`` to the split node. Returns the access distance (m).
+    The two halves keep the edge's grade and speed. Returns ``(node, distance_m)``: the graph node at
+    the projection (an existing node when the projection falls on one) and the distance from
+    ``point`` to it.
 
     Raises:
-        ValueError: the graph has no edge, or ``access_kmh`` is not positive.
+        ValueError: the graph has no road edge.
     """
     edges = [e for e in graph.edges(data=True) if not e[2]["grade"].startswith("接驳")]  # roads only
     if not edges:
-        raise ValueError("the road graph has no road edge to attach to")
+        raise ValueError("the graph has no edge to attach to")
     geoms = [d["geometry"] for _, _, d in edges]
     idx = int(shapely.STRtree(geoms).nearest(point))
     u, v, data = edges[idx]
@@ -180,11 +186,108 @@ def attach_point(graph: nx.Graph, name: Any, point: Point, access_kmh: float) ->
             length = float(piece.length)
             graph.add_edge(end, key, length_m=length, grade=data["grade"], speed_kmh=data["speed_kmh"],
                            minutes=edge_minutes(length, data["speed_kmh"]) if length > 0 else 0.0, geometry=piece)
-    dist = float(point.distance(proj))
+    return key, float(point.distance(proj))
+
+
+def attach_point(graph: nx.Graph, name: Any, point: Point, access_kmh: float) -> float:
+    """Add ``name`` as a node at ``point`` (a hub or a 嘎查) joined to the nearest road edge.
+
+    The nearest road edge (never another point's access edge) is split at the point's projection
+    onto it (:func:`split_at`) and an access edge (grade ``接驳 access``) of straight-line length at
+    ``access_kmh`` (the off-road speed) joins ``name`` to the split node. Returns the access distance (m).
+
+    Raises:
+        ValueError: the graph has no edge, or ``access_kmh`` is not positive.
+    """
+    if not float(access_kmh) > 0:
+        raise ValueError(f"access speed must be > 0 km/h, got {access_kmh}")
+    key, dist = split_at(graph, point)
+    proj = Point(key)
     graph.add_node(name, x=float(point.x), y=float(point.y))
     graph.add_edge(name, key, length_m=dist, grade="接驳 access", speed_kmh=float(access_kmh),
                    minutes=edge_minutes(dist, access_kmh), geometry=LineString([point, proj]) if dist > 0 else LineString([point, point]))
     return dist
+
+
+def rail_graph(lines: gpd.GeoDataFrame, speed_kmh: float, name_column: str | None = None,
+               snap_tolerance_m: float = 5.0) -> nx.Graph:
+    """The railway network (02-06) as an undirected ``networkx`` graph, built as :func:`road_graph`
+    with every line at one speed: the edge ``grade`` is the line name (``name_column``, e.g.
+    ``NAME`` = 集二铁路; ``铁路 railway`` when the column is missing or empty), so
+    :func:`length_by_grade` gives the length by line and :func:`graph_summary` the components.
+
+    Raises:
+        ValueError: speed not positive.
+    """
+    if not float(speed_kmh) > 0:
+        raise ValueError(f"rail speed must be > 0 km/h, got {speed_kmh}")
+    names = (lines[name_column].astype("string").fillna("").str.strip() if name_column and name_column in lines.columns
+             else pd.Series("", index=lines.index))
+    names = names.where(names != "", "铁路 railway").astype(str)
+    tagged = lines.assign(_line=names)
+    return road_graph(tagged, "_line", {n: float(speed_kmh) for n in sorted(set(names))}, snap_tolerance_m)
+
+
+def snap_stations(graph: nx.Graph, stations: gpd.GeoDataFrame, name_column: str | None, max_snap_m: float) -> pd.DataFrame:
+    """Join railway stations (22-01 points) to the rail graph: each station within ``max_snap_m`` of a
+    line becomes a node on it (the edge is split at the station's projection, :func:`split_at`);
+    farther stations are not on the network.
+
+    Returns:
+        Columns ``station, snap_m, on_network, node`` in the stations' order (``node`` is None off the
+        network); unnamed stations are called ``站点 k``.
+    """
+    rows = []
+    for k, geom in enumerate(stations.geometry):
+        raw = stations.iloc[k][name_column] if name_column and name_column in stations.columns else None
+        name = str(raw).strip() if raw is not None and not pd.isna(raw) and str(raw).strip() else f"站点 {k + 1}"
+        pt = geom if geom.geom_type == "Point" else geom.centroid
+        if graph.number_of_edges() == 0:
+            rows.append({"station": name, "snap_m": np.nan, "on_network": False, "node": None})
+            continue
+        edges = [d["geometry"] for _, _, d in graph.edges(data=True)]
+        d = float(min(shapely.distance(np.asarray(edges, dtype=object), pt)))
+        if d > max_snap_m:
+            rows.append({"station": name, "snap_m": d, "on_network": False, "node": None})
+            continue
+        node, d = split_at(graph, pt)
+        rows.append({"station": name, "snap_m": d, "on_network": True, "node": node})
+    return pd.DataFrame(rows, columns=["station", "snap_m", "on_network", "node"])
+
+
+def rail_od(graph: nx.Graph, stations: pd.DataFrame, speed_kmh: float) -> pd.DataFrame:
+    """Rail distance (km, shortest path along the lines) and time (min at ``speed_kmh``) between every
+    pair of stations on the network (:func:`snap_stations`); ``inf`` km/min for stations in different
+    components. Straight-line distance for comparison.
+
+    Returns:
+        Columns ``from, to, rail_km, rail_min, straight_km``; empty when fewer than two stations are on it.
+    """
+    on = stations[stations["on_network"]].reset_index(drop=True)
+    rows = []
+    for i in range(len(on)):
+        a = on.loc[i, "node"]
+        dist = nx.single_source_dijkstra_path_length(graph, a, weight="length_m")
+        for j in range(i + 1, len(on)):
+            b = on.loc[j, "node"]
+            km = float(dist.get(b, np.inf)) / 1000.0
+            rows.append({"from": on.loc[i, "station"], "to": on.loc[j, "station"], "rail_km": km,
+                         "rail_min": km / float(speed_kmh) * 60.0, "straight_km": Point(a).distance(Point(b)) / 1000.0})
+    return pd.DataFrame(rows, columns=["from", "to", "rail_km", "rail_min", "straight_km"])
+
+
+def nearest_passable_cell(passable: ArrayLike, rc: tuple[int, int]) -> tuple[int, int] | None:
+    """The passable cell nearest (Euclidean, in cells) to ``rc``; ``rc`` itself when passable,
+    ``None`` when no cell is passable. Ties go to the first in row-major order."""
+    mask = np.asarray(passable, dtype=bool)
+    r, c = int(rc[0]), int(rc[1])
+    if 0 <= r < mask.shape[0] and 0 <= c < mask.shape[1] and mask[r, c]:
+        return r, c
+    rr, cc = np.nonzero(mask)
+    if not len(rr):
+        return None
+    k = int(np.argmin((rr - r) ** 2 + (cc - c) ** 2))
+    return int(rr[k]), int(cc[k])
 
 
 def shortest_minutes(graph: nx.Graph, source: Any, targets: Sequence[Any]) -> dict[Any, float]:

@@ -7,9 +7,12 @@ On T02's analysis grid (``t02.slope``, EPSG:4525) and from the transport deliver
   intersections, edges with length and time at the grade speed (JTG B01-2014 via spec §5.7) —
   giving network length by grade, connectivity (components) and shortest network times between
   the hubs and from every 嘎查 (18-01) to the city centre; rail lines (02-06) are not driveable;
+* the railway network (02-06) as a second graph with the stations of 22-01 snapped to it: length by
+  line, components, and rail distance and time (configured speed) between the stations on it;
 * network length and density (km/km²) by grade, whole city and per township (01-04);
 * the travel-time surface (raster cost-distance: speed surface by grade, off-road walking,
-  ``skimage`` MCP as :mod:`erenhot.evaluation.accessibility`) from each hub — city centre (city
+  ``skimage`` MCP as :mod:`erenhot.evaluation.accessibility`, passable only inside the city boundary
+  — ``surface.passable``: the northern boundary is the national border) from each hub — city centre (city
   seat), border port, railway station (22-01 ``二连``), airport (21-01 runway centroid) — and to
   the nearest hub: ``t14.travel_time_city`` is the 区位 input of topic 3 (and 6, 8, 15);
 * 15/30/60-min isochrones and the population (10-02 township 常住人口 over 三调 城镇村 land, 18-01 嘎查
@@ -37,7 +40,7 @@ from erenhot.evaluation import transport as tr
 from erenhot.grid import boundary_mask, rasterize, rasterize_codes, read_raster
 from erenhot.reports import Section
 from erenhot.storage import Storage
-from erenhot.topics.common import LayerWriter, Progress, begin, finish, no_progress, records
+from erenhot.topics.common import LayerWriter, Progress, begin, finish, no_progress, records, township_zones
 from erenhot.topics.inputs import TopicInputs
 
 CODE = "t14"
@@ -46,30 +49,34 @@ HUBS = ("city_centre", "border_port", "railway_station", "airport")
 HUB_LAYER = {"city_centre": "t14.travel_time_city", "border_port": "t14.travel_time_port",
              "railway_station": "t14.travel_time_rail", "airport": "t14.travel_time_airport"}
 NEAREST = "nearest"
+ROAD, RAIL = "公路 road", "铁路 rail"
 
 
-def _point_4525(lon_lat: list[float], crs: str) -> Point:
-    return gpd.GeoSeries([Point(*lon_lat)], crs=crs).to_crs(4525).iloc[0]
+def _to_crs(lon_lat: list[float], crs: str, target_crs: Any) -> Point:
+    return gpd.GeoSeries([Point(*lon_lat)], crs=crs).to_crs(target_crs).iloc[0]
 
 
-def locate_hubs(inputs: TopicInputs, h: dict[str, Any], notes: list[str]) -> dict[str, tuple[Point, str]]:
-    """The hubs in EPSG:4525 with their source: city centre and border port from the configuration
-    (``hubs.city_centre`` / ``hubs.border_port``), the railway station from 22-01 (feature named
-    ``hubs.railway_station_name``, else the station nearest the centre), the airport from 21-01
-    (centroid of the ``aeroway = hubs.airport_aeroway`` features). Missing optional hubs are noted."""
-    centre = _point_4525(h["city_centre"], h["hubs_crs"])
+def locate_hubs(inputs: TopicInputs, h: dict[str, Any], notes: list[str], target_crs: Any) -> dict[str, tuple[Point, str]]:
+    """The hubs in ``target_crs`` (the grid's) with their source: city centre and border port from the
+    configuration (``hubs.city_centre`` / ``hubs.border_port``), the railway station from 22-01
+    (required: feature named ``hubs.railway_station_name``, else the station nearest the centre), the
+    airport from 21-01 (optional: centroid of the ``aeroway = hubs.airport_aeroway`` features).
+
+    Raises:
+        ValueError: 22-01 holds no station.
+    """
+    centre = _to_crs(h["city_centre"], h["hubs_crs"], target_crs)
     out = {"city_centre": (centre, "config hubs.city_centre"),
-           "border_port": (_point_4525(h["border_port"], h["hubs_crs"]), "config hubs.border_port")}
-    if inputs.has("22-01"):
-        st = inputs.vector("22-01")
-        name_col = next((c for c in ("NAME", "name") if c in st.columns), None)
-        named = st[st[name_col].astype(str) == h["railway_station_name"]] if name_col else st.iloc[0:0]
-        pick = named if len(named) else st
-        if len(pick):
-            out["railway_station"] = (min(pick.geometry, key=lambda g: g.distance(centre)).centroid,
-                                      f"22-01 {inputs.version('22-01')}")
-    else:
-        notes.append("二连口岸铁路现状 (22-01) not delivered: no railway-station hub in this run.")
+           "border_port": (_to_crs(h["border_port"], h["hubs_crs"], target_crs), "config hubs.border_port")}
+    st = inputs.vector("22-01")
+    if not len(st):
+        raise ValueError(f"22-01 {inputs.version('22-01')}: no railway station, the railway-station hub cannot be placed")
+    name_col = next((c for c in ("NAME", "name") if c in st.columns), None)
+    named = st[st[name_col].astype(str) == h["railway_station_name"]] if name_col else st.iloc[0:0]
+    if not len(named):
+        notes.append(f"22-01 has no station named {h['railway_station_name']!r}: the station nearest the city centre is the hub.")
+    pick = named if len(named) else st
+    out["railway_station"] = (min(pick.geometry, key=lambda g: g.distance(centre)).centroid, f"22-01 {inputs.version('22-01')}")
     if inputs.has("21-01"):
         aw = inputs.vector("21-01")
         col = next((c for c in ("AEROWAY", "aeroway") if c in aw.columns), None)
@@ -123,8 +130,8 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
         JSON-safe result as :func:`erenhot.topics.t02_carrying_capacity.run`.
 
     Raises:
-        ValueError: the city centre lies outside the grid, 05-05 has no grade column, or 10-02
-            has neither township rows nor the city row.
+        ValueError: the city centre lies outside the grid, 05-05 has no grade column, 22-01 has no
+            station, ``surface.passable`` is unknown, or 10-02 has neither township rows nor the city row.
     """
     begun = begin(storage, catalog, CODE, CONFIG, readiness, overrides, progress)
     if begun.reused is not None:
@@ -161,23 +168,40 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     summary = tr.graph_summary(graph)
 
     progress(0.18, "hubs and travel-time surfaces")
-    hub_pts = locate_hubs(inputs, v["hubs"], notes)
+    hub_pts = locate_hubs(inputs, v["hubs"], notes, grid.crs_epsg)
+    passable_rule = str(v["surface"]["passable"])
+    if passable_rule == "city_boundary":
+        passable = inside
+    elif passable_rule == "grid":
+        passable = np.ones(grid.shape, dtype=bool)
+        notes.append("surface.passable = grid: the travel-time surface crosses the city boundary (national border included).")
+    else:
+        raise ValueError(f"surface.passable must be 'city_boundary' or 'grid', got {passable_rule!r}")
     road_codes_map = {g: i + 1 for i, g in enumerate(sorted(speeds, key=lambda g: speeds[g]))}  # slowest first
     known = roads[roads[gcol].astype(str).isin(speeds)]
     known = known.assign(_g=known[gcol].astype(str), _o=known[gcol].astype(str).map(road_codes_map)).sort_values("_o")
     road_codes = rasterize_codes(known, "_g", grid, road_codes_map, all_touched=True)
-    speed = acc.speed_surface(road_codes, {c: speeds[g] for g, c in road_codes_map.items()}, offroad)
+    speed = acc.speed_surface(road_codes, {c: speeds[g] for g, c in road_codes_map.items()}, offroad, passable_mask=passable)
     minutes: dict[str, np.ndarray] = {}
-    raw: dict[str, np.ndarray] = {}  # unmasked (a hub may sit on the boundary, outside the inside mask)
+    raw: dict[str, np.ndarray] = {}  # unmasked (with surface.passable = grid a hub may sit outside the inside mask)
     hub_rc: dict[str, tuple[int, int]] = {}
+    hub_shift: dict[str, float] = {}
     for name, (pt, _src) in hub_pts.items():
         try:
-            hub_rc[name] = grid.xy_to_rowcol(pt.x, pt.y)
+            rc = grid.xy_to_rowcol(pt.x, pt.y)
         except ValueError:
             if name == "city_centre":
                 raise ValueError("the city centre (config hubs.city_centre) lies outside the analysis grid of t02.slope") from None
             notes.append(f"hub {labels.get(name, name)} lies outside the analysis grid: ignored.")
             continue
+        moved = tr.nearest_passable_cell(passable, rc)
+        if moved is None:
+            raise ValueError("no passable cell on the analysis grid (surface.passable)")
+        hub_shift[name] = float(np.hypot(moved[0] - rc[0], moved[1] - rc[1]) * grid.cell_size_m)
+        if moved != rc:
+            notes.append(f"hub {labels.get(name, name)} lies on an impassable cell (outside the city boundary, surface.passable = "
+                         f"{passable_rule}): its travel-time surface starts at the nearest passable cell, {hub_shift[name]:,.0f} m away.")
+        hub_rc[name] = moved
         t = acc.travel_time_minutes(speed, [hub_rc[name]], grid.cell_size_m)
         raw[name] = t
         minutes[name] = np.where(inside, t, np.nan).astype("float32")
@@ -189,8 +213,9 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     for name, (pt, src) in hub_pts.items():
         access = tr.attach_point(graph, f"hub:{name}", pt, offroad)
         hub_rows.append({"hub": name, "name_zh": labels.get(name, name), "source": src, "x": pt.x, "y": pt.y,
-                         "access_m": access, "on_grid": name in minutes, "geometry": pt})
-    hubs_gdf = gpd.GeoDataFrame(hub_rows, geometry="geometry", crs=4525)
+                         "access_m": access, "on_grid": name in minutes, "surface_shift_m": hub_shift.get(name, np.nan),
+                         "geometry": pt})
+    hubs_gdf = gpd.GeoDataFrame(hub_rows, geometry="geometry", crs=grid.crs_epsg)
     od_rows = []
     hub_names = [h for h in HUBS if h in hub_pts]
     for i, a in enumerate(hub_names):
@@ -200,7 +225,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
             path = paths.get(key)
             km = sum(graph.edges[u, w]["length_m"] for u, w in zip(path, path[1:])) / 1000.0 if path else np.nan
             rc = hub_rc.get(b)
-            od_rows.append({"from": labels.get(a, a), "to": labels.get(b, b), "network_min": float(dist.get(key, np.inf)),
+            od_rows.append({"mode": ROAD, "from": labels.get(a, a), "to": labels.get(b, b), "network_min": float(dist.get(key, np.inf)),
                             "network_km": km, "surface_min": float(raw[a][rc]) if a in raw and rc else np.nan,
                             "straight_km": hub_pts[a][0].distance(hub_pts[b][0]) / 1000.0})
     gacha = inputs.vector("18-01") if inputs.has("18-01") else None
@@ -220,27 +245,49 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
                 surf = float(raw["city_centre"][r, c])
             except ValueError:
                 surf = np.nan
-            od_rows.append({"from": f"{g.GCMC} ({g.XZQMC})", "to": labels["city_centre"], "network_min": float(dist.get(node, np.inf)),
+            surf = surf if np.isfinite(surf) else np.nan  # a 嘎查 point on an impassable cell
+            od_rows.append({"mode": ROAD, "from": f"{g.GCMC} ({g.XZQMC})", "to": labels["city_centre"],
+                            "network_min": float(dist.get(node, np.inf)),
                             "network_km": km, "surface_min": surf, "straight_km": g.geometry.distance(centre_pt) / 1000.0})
     else:
         notes.append("苏木嘎查基本情况 (18-01) not delivered: no 嘎查 → centre times, population from 10-02 only.")
-    od = pd.DataFrame(od_rows, columns=["from", "to", "network_min", "network_km", "surface_min", "straight_km"])
+
+    progress(0.40, "rail graph (02-06) and stations (22-01)")
+    rcfg = v["rail"]
+    rail_kmh = float(rcfg["speed_kmh"])
+    stations = inputs.vector("22-01")
+    rail_lines = inputs.vector("02-06") if inputs.has("02-06") else None
+    rail_g = nx.Graph()
+    if rail_lines is not None:
+        rail_g = tr.rail_graph(rail_lines, rail_kmh, str(rcfg["line_name_column"]), float(v["roads"]["snap_tolerance_m"]))
+    scol = next((c for c in (str(rcfg["station_name_column"]), "NAME", "name") if c in stations.columns), None)
+    rail_stations = tr.snap_stations(rail_g, stations, scol, float(rcfg["station_snap_m"]))
+    rail_sum = tr.graph_summary(rail_g) if rail_g.number_of_edges() else None
+    rail_lines_km = tr.length_by_grade(rail_g).rename(columns={"grade": "线路 line"})
+    rail_pairs = tr.rail_od(rail_g, rail_stations, rail_kmh)
+    for p in rail_pairs.to_dict("records"):
+        od_rows.append({"mode": RAIL, "from": p["from"], "to": p["to"], "network_min": p["rail_min"], "network_km": p["rail_km"],
+                        "surface_min": np.nan, "straight_km": p["straight_km"]})
+    n_on = int(rail_stations["on_network"].sum())
+    if rail_lines is None:
+        notes.append("铁路干线、支线 (02-06) not delivered: no rail graph, railway length not reported.")
+    elif n_on < 2:
+        notes.append(f"{n_on} of {len(rail_stations)} railway station(s) of 22-01 lie on the 02-06 lines "
+                     f"(within {float(rcfg['station_snap_m']):g} m): no rail distance or time between stations in the city.")
+    od = pd.DataFrame(od_rows, columns=["mode", "from", "to", "network_min", "network_km", "surface_min", "straight_km"])
 
     progress(0.46, "network length and density by grade")
     by_grade = tr.length_by_grade(graph)
-    zones = pd.concat([gpd.GeoDataFrame({"zone": ["全市 whole city"]}, geometry=[shapely.union_all(city.geometry.values)], crs=4525),
+    zones = pd.concat([gpd.GeoDataFrame({"zone": ["全市 whole city"]}, geometry=[shapely.union_all(city.geometry.values)], crs=city.crs),
                        gpd.GeoDataFrame({"zone": (townships["XZQDM"].astype(str) + " " + townships["XZQMC"].astype(str)).tolist()},
-                                        geometry=list(townships.geometry), crs=4525)], ignore_index=True)
+                                        geometry=list(townships.geometry), crs=city.crs)], ignore_index=True)
     density = tr.network_density(roads, gcol, zones, "zone", grade_order)
     rail_km = 0.0
-    if inputs.has("02-06"):
-        rail = inputs.vector("02-06")
-        rail_rows = tr.network_density(rail.assign(_g="铁路 railway"), "_g", zones, "zone", ["铁路 railway"])
+    if rail_lines is not None:
+        rail_rows = tr.network_density(rail_lines.assign(_g="铁路 railway"), "_g", zones, "zone", ["铁路 railway"])
         rail_rows = rail_rows[rail_rows["grade"] == "铁路 railway"]
         rail_km = float(rail_rows.iloc[0]["length_km"])
         density = pd.concat([density, rail_rows], ignore_index=True)
-    else:
-        notes.append("铁路干线、支线 (02-06) not delivered: railway length not reported.")
 
     progress(0.56, "isochrones")
     iso_rows = []
@@ -262,9 +309,8 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
         weight = rasterize(settle, grid, value=1, dtype="uint8") if len(settle) else np.zeros(grid.shape, np.uint8)
         touched = rasterize(settle, grid, value=1, dtype="uint8", all_touched=True) if len(settle) else weight
         if level == "township":
-            zone_raster = rasterize(townships.assign(_z=np.arange(1, len(townships) + 1)), grid, value="_z", dtype="uint8")
-            zone_raster = np.where(inside, zone_raster, 0)
-            zone_of = {str(c): i + 1 for i, c in enumerate(townships["XZQDM"].astype(str))}
+            zone_raster, zone_names = township_zones(townships, grid, inside)
+            zone_of = {name.split(" ", 1)[0]: z for z, name in zone_names.items()}
             zone_totals = {zone_of[c]: t for c, t in totals.items()}
         else:
             zone_raster = inside.astype(np.uint8)
@@ -332,6 +378,16 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
         "最大连通分量长度占比 largest component length share": round(summary["largest_component_length_share"], 4),
         "边/节点 edges per node": round(summary["edges_per_node"], 3)}.items()])
     writer.table(None, "graph_summary", graph_table, "路网图 graph summary")
+    rail_table = pd.DataFrame([{"指标 item": k, "值 value": str(val)} for k, val in {
+        "铁路线 lines (02-06)": len(rail_lines_km),
+        "铁路里程 length km (graph)": round(float(rail_lines_km["length_km"].sum()), 2) if len(rail_lines_km) else 0.0,
+        "节点 nodes": rail_g.number_of_nodes(), "边 edges": rail_g.number_of_edges(),
+        "连通分量 components": rail_sum["components"] if rail_sum else 0,
+        "车站 stations (22-01)": len(rail_stations), "线上车站 stations on the lines": n_on,
+        "运行速度 speed km/h (config rail.speed_kmh, L)": f"{rail_kmh:g}"}.items()])
+    writer.table(None, "rail_network", rail_table, "铁路网图 rail graph summary")
+    rail_station_table = rail_stations.drop(columns="node").rename(
+        columns={"station": "车站 station", "snap_m": "距线路 m", "on_network": "在线路上 on the lines"})
 
     progress(0.86, "maps")
     cap = float(v["maps"]["travel_time_cap_min"])
@@ -356,9 +412,9 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     net_labels = {c: g for g, c in grade_class.items()}
     road_palette = ["#d7191c", "#fdae61", "#e6c229", "#1a9641", "#4d9221", "#7b3294"]
     net_colours = {c: road_palette[(c - 1) % len(road_palette)] for c in net_labels}
-    if inputs.has("02-06"):
+    if rail_lines is not None:
         rail_code = len(grade_class) + 1
-        rail_r = rasterize(inputs.vector("02-06"), grid, value=1, dtype="uint8", all_touched=True)
+        rail_r = rasterize(rail_lines, grid, value=1, dtype="uint8", all_touched=True)
         net_classes = np.where((rail_r > 0) & (net_classes == 0), rail_code, net_classes).astype(np.uint8)
         net_labels[rail_code], net_colours[rail_code] = "铁路", "#333333"
     writer.class_map("t14.road_network", np.where(inside, net_classes, 0).astype(np.uint8), net_labels, net_colours,
@@ -388,6 +444,8 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
         "路网密度 road density": f"{city_row['density_km_per_km2']:.3f} km/km²",
         "铁路里程 railway": f"{rail_km:,.1f} km",
         "路网连通分量 components": f"{summary['components']}",
+        "铁路网 rail graph": (f"{rail_sum['components']} 个连通分量, {n_on}/{len(rail_stations)} 个车站在线路上" if rail_sum
+                            else "未交付 02-06" if rail_lines is None else "02-06 无线路"),
         "枢纽 hubs": ", ".join(labels.get(h, h) for h in hub_pts),
         "常住人口 population": pop_text,
         "近期项目 near-term projects": f"{len(near_only)} 项, {float(near_only['总投资 万元'].sum()) if len(near_only) else 0.0:,.0f} 万元",
@@ -401,6 +459,22 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     cov_show = coverage.drop(columns="hub").assign(share=lambda d: d["share"] * 100.0).rename(
         columns={"hub_zh": "枢纽", "band_min": "分钟 min", "persons": "人口 persons", "share": "占比 %"}) if len(coverage) else coverage
     fig = writer.figures
+    if rail_lines is None:
+        rail_text = "铁路网：02-06 未交付，无铁路网图。"
+    else:
+        rail_text = (f"铁路网：02-06 {inputs.version('02-06')} 铁路线同样建成 networkx 图（线路名 {rcfg['line_name_column']}），"
+                     f"22-01 车站距线路 ≤ {float(rcfg['station_snap_m']):g} m 者作为线上节点；图上 {len(rail_lines_km)} 条线、"
+                     f"{rail_sum['components'] if rail_sum else 0} 个连通分量，{n_on}/{len(rail_stations)} 个车站在线路上。")
+        if len(rail_pairs):
+            rail_text += (f"车站间铁路距离为图上最短路径，时间按运行速度 {rail_kmh:g} km/h（rail.speed_kmh，置信度 L，无时刻表）估算，"
+                          "列入最短时间表（mode = 铁路 rail）。")
+        else:
+            rail_text += ("市域内线上车站不足两个，铁路网不给出市内站间距离与时间：铁路在此是对外通道（集二线向南通集宁、向北经口岸通扎门乌德），"
+                          "其作用体现为火车站枢纽及其通行时间面；对外运输时间、班次与运量需时刻表和运量资料，未交付。")
+    passable_text = ("通行时间面仅在市域范围内可通行（surface.passable = city_boundary，置信度 M）：北界为中蒙国界，"
+                     "出境只经口岸，故不得经蒙古国境内或相邻旗县的格网绕行，出市道路在边界处截断；落在界外格网的枢纽移至最近的可通行格网（见 surface_shift_m）。"
+                     if passable_rule == "city_boundary" else
+                     "通行时间面在整个分析格网上可通行（surface.passable = grid），含市界外格网，仅供比较。")
 
     def figs(*keys: str) -> list[tuple[str, str]]:
         return [f for f in fig if any(f"maps/{k}.png" == f[1] for k in keys)]
@@ -409,13 +483,16 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
         Section("1 路网现状与网络图 Road network and graph",
                 [f"路网按 05-05 {inputs.version('05-05')} 道路等级（DLDJ）建成无向图（networkx）：节点为路段端点与交叉点，"
                  f"边长为路段长度、通行时间按等级设计速度（JTG B01-2014，spec §5.7）。端点距其他道路 ≤ "
-                 f"{v['roads']['snap_tolerance_m']:g} m 视为相交。铁路不可通行，仅作枢纽。",
-                 "路网密度 = 道路长度 ÷ 区域面积（km/km²）。"],
+                 f"{v['roads']['snap_tolerance_m']:g} m 视为相交。铁路不可通行（不进入道路图与通行时间面），火车站仅作枢纽。",
+                 "路网密度 = 道路长度 ÷ 区域面积（km/km²）。",
+                 rail_text],
                 tables=[("路网图指标", graph_table), ("分等级里程（图）", by_grade),
-                        ("分等级里程与密度（全市及分乡镇）", density)],
+                        ("分等级里程与密度（全市及分乡镇）", density), ("铁路网图指标", rail_table),
+                        ("铁路分线里程（图）", rail_lines_km), ("车站与铁路线", rail_station_table)],
                 figures=figs("road_network")),
         Section("2 枢纽与通行时间 Hubs and travel time",
                 [f"通行时间面：道路栅格按等级速度、路外 {offroad:g} km/h，八邻域累积耗费（skimage MCP），分别自中心城区、口岸、火车站、机场起算；"
+                 f"{passable_text}"
                  "`t14.travel_time_city` 为专题三区位优势度（及专题六、八、十五）的输入。网络最短时间为图上 Dijkstra，"
                  "枢纽和嘎查经路外接驳边接入最近路段。栅格面上道路按所触及的格网计（all-touched），在粗格网上道路“变宽”、"
                  "可斜穿街区，故栅格时间一般短于网络时间；两者之差反映格网分辨率的影响。"],
