@@ -186,3 +186,11 @@ def test_homestead_quota_arithmetic():
         vl.homestead_quota(math.nan, 600.0)
     with pytest.raises(ValueError, match="standard"):
         vl.homestead_quota(10, 0.0)
+
+
+def test_one_household_one_homestead_labels_missing_data_as_such():
+    assert vl.one_household_one_homestead(0) == "符合"
+    assert vl.one_household_one_homestead(0.0) == "符合"
+    assert vl.one_household_one_homestead(3) == "须整改（一户多宅）"
+    for missing in (None, math.nan, float("nan"), "", "—"):
+        assert vl.one_household_one_homestead(missing) == "无数据", missing

@@ -75,6 +75,12 @@ def test_class_share_and_value_at_by_hand():
     assert vl.value_at(tt, GRID.transform, x, y, 100.0) == pytest.approx(12.0)
     assert np.isnan(vl.value_at(tt, GRID.transform, x, y, 0.0))
     assert np.isnan(vl.value_at(tt, GRID.transform, 0.0, 0.0, 100.0))
+    # sample_value says how the value was obtained (the fallback is reported, not silent)
+    assert vl.sample_value(tt, GRID.transform, *_centre(1, 1), 100.0) == (6.0, vl.SAMPLED_CELL)
+    v, how = vl.sample_value(tt, GRID.transform, x, y, 100.0)
+    assert v == pytest.approx(12.0) and how == vl.SAMPLED_BUFFER_MEAN
+    v, how = vl.sample_value(tt, GRID.transform, x, y, 0.0)
+    assert np.isnan(v) and how == vl.SAMPLED_NONE
 
 
 def test_sample_indicators_area_shares_and_travel_time():
@@ -88,24 +94,55 @@ def test_sample_indicators_area_shares_and_travel_time():
     east = shapely.box(x, y - 1000, x + 1000, y + 1000)  # the eastern half of the buffer
     sp = {**CFG.get("sampling"), "buffer_radius_m": 100.0}
     got = t06.sample_indicators(pts, GRID, eco, hazard, travel, east, None, sp).iloc[0]
-    assert got["travel_time_min"] == 42.0
+    assert got["travel_time_min"] == 42.0 and got["travel_time_sampled"] == "cell"
     assert got["eco_extreme_share"] == pytest.approx(1 / 5)
     assert got["hazard_high_share"] == pytest.approx(1 / 5)
     assert got["eco_control_share"] == pytest.approx(0.5, abs=1e-9)
     assert np.isnan(got["eco_source_share"])
     assert t06.sample_indicators(pts, GRID, eco, hazard, travel, shapely.Polygon(), shapely.Polygon(), sp).iloc[0]["eco_control_share"] == 0.0
+    travel[2, 2] = np.nan  # no value in the 驻地 cell → the buffer mean, flagged
+    got = t06.sample_indicators(pts, GRID, eco, hazard, travel, None, None, sp).iloc[0]
+    assert got["travel_time_min"] == 42.0 and got["travel_time_sampled"] == "buffer_mean"
 
 
 def test_nearest_targets_for_relocated_villages():
     pts = gpd.GeoSeries([shapely.Point(0, 0), shapely.Point(10, 0), shapely.Point(100, 0), shapely.Point(3, 0)], crs=4525)
-    names = pd.Series(["a", "b", "c", "d"])
     relocated = pd.Series([True, False, False, True])
     target = pd.Series([True, True, True, True])
-    got = t06.nearest_targets(pts, relocated, target, names, "中心城区")
-    assert got.tolist() == ["b", "", "", "b"]  # a relocated 嘎查 is never a target
-    got = t06.nearest_targets(pts, relocated, pd.Series([True, False, True, True]), names, "中心城区")
-    assert got.tolist() == ["c", "", "", "c"]
-    assert t06.nearest_targets(pts, pd.Series([True] * 4), target, names, "中心城区").tolist() == ["中心城区"] * 4
+    got = t06.nearest_targets(pts, relocated, target)
+    assert got.tolist() == [1, None, None, 1]  # index labels; a relocated 嘎查 is never a target
+    got = t06.nearest_targets(pts, relocated, pd.Series([True, False, True, True]))
+    assert got.tolist() == [2, None, None, 2]
+    assert t06.nearest_targets(pts, pd.Series([True] * 4), target).tolist() == [None] * 4  # → the city
+
+
+def test_residents_move_to_the_target_by_index_even_with_two_gacha_of_the_same_name():
+    # two 苏木 each have a 嘎查 named 乙; the relocated 甲 (苏木 A) is nearest to 乙 of 苏木 B (index 2)
+    frame = pd.DataFrame({"XZQDM": ["A", "A", "B", "B"], "GCMC": ["甲", "乙", "乙", "丙"],
+                          "households": [10.0, 20.0, 30.0, 40.0]}, index=[5, 6, 7, 8])
+    pts = gpd.GeoSeries([shapely.Point(0, 0), shapely.Point(500, 0), shapely.Point(100, 0), shapely.Point(900, 0)],
+                        index=frame.index, crs=4525)
+    relocated = pd.Series([True, False, False, False], index=frame.index)
+    tgt = t06.nearest_targets(pts, relocated, pd.Series(True, index=frame.index))
+    assert tgt[5] == 7 and frame.loc[tgt[5], "XZQDM"] == "B"
+    received, planned, to_city = t06.transfer(frame["households"], relocated, tgt)
+    assert received.tolist() == [0.0, 0.0, 10.0, 0.0]  # not to 乙 of 苏木 A (a name match would pick index 6)
+    assert planned.tolist() == [0.0, 20.0, 40.0, 40.0] and to_city == 0.0
+    assert planned.sum() + to_city == frame["households"].sum()
+
+
+def test_transfer_conserves_the_total_and_sends_the_rest_to_the_city():
+    own = pd.Series([3.0, 5.0, 7.0, 11.0])
+    relocated = pd.Series([True, False, True, False])
+    target = pd.Series([1, None, None, None], dtype=object)  # row 2 has no target → the city
+    received, planned, to_city = t06.transfer(own, relocated, target)
+    assert received.tolist() == [0.0, 3.0, 0.0, 0.0] and planned.tolist() == [0.0, 8.0, 0.0, 11.0] and to_city == 7.0
+    assert planned.sum() + to_city == own.sum()
+    received, planned, to_city = t06.transfer(own, pd.Series(False, index=own.index), target)
+    assert planned.tolist() == own.tolist() and to_city == 0.0 and not received.any()
+    with pytest.raises(ValueError, match="relocated itself"):
+        t06.transfer(own, relocated, pd.Series([2, None, None, None], dtype=object))
+    assert t06.whole_households(pd.Series([0.4, 0.5, 2.5, 3.49])).tolist() == [0.0, 1.0, 3.0, 3.0]
 
 
 def test_point_map_renders_chinese_labels_and_checks_lengths():
@@ -239,11 +276,30 @@ def test_homestead_quota_is_households_times_the_standard(evaluated):
     q = _out(storage, result, "t06.homestead_quota")
     std = CFG.get("homestead.standard_m2_per_household")
     assert set(q["scenario"]) == {"现状", "2025年规划", "2035年规划"}
-    kept = q[q["class"] != "搬迁撤并类"]
+    kept = q[(q["class"] != "搬迁撤并类") & (q["households_moved_out"] == 0)]
     assert (kept["standard_m2_per_household"] == kept["class"].map(lambda c: float(std.get(c, std["default"])))).all()
-    assert np.allclose(kept["quota_m2"], kept["households"] * kept["standard_m2_per_household"])
+    assert np.allclose(kept["planned_quota_m2"], kept["households"] * kept["standard_m2_per_household"])
     assert (q["households"] == q["households"].round()).all()
-    assert np.allclose(q["surplus_m2"], q["present_area_m2"] - q["quota_m2"], atol=0.11)
+    assert np.allclose(q["surplus_m2"], q["present_area_m2"] - q["planned_quota_m2"], atol=0.11)
+    assert (q["standard_confidence"] == CFG.leaf("homestead.standard_m2_per_household")["confidence"]).all()
+    cols = list(q.columns)
+    assert cols.index("present_area_m2") == cols.index("planned_quota_hm2") + 1  # present area beside the planned figure
+    assert set(q["one_household_one_homestead"]) <= {"符合", "须整改（一户多宅）", "无数据"}
+    md = next(o for o in result["outputs"] if o["id"] == "t06.report")
+    text = storage.read_bytes(md["path"]).decode("utf-8")
+    assert "规划控制规模" in text and "标准置信度" in text and "现状宅基地面积 m²（18-03）" in text
+    assert "placeholder" not in text.lower()
+
+
+def _assert_households_conserved(q, cls, city_name):
+    """Every planning year: the planned households of the 宅基地 table plus those sent to the city are the
+    whole households of every 嘎查 (classification, own projection) — nobody is lost or counted twice."""
+    for year in (2025, 2035):
+        qy = q[q["year"] == year]
+        to_city = qy.loc[qy["moved_to"] == city_name, "households_moved_out"].sum()
+        expected = np.floor(cls.loc[cls["year"] == year, "households"] + 0.5).sum()
+        assert qy["households"].sum() + to_city == pytest.approx(expected, abs=(cls["rule"] == "relocated").sum() + 0.5), year
+        assert qy["households"].sum() == qy["households_own"].sum() + qy["households_received"].sum() - qy["households_moved_out"].sum()
 
 
 def test_relocated_villages_leave_the_2035_layout_and_their_people_are_counted_at_the_nearest(evaluated):
@@ -260,13 +316,53 @@ def test_relocated_villages_leave_the_2035_layout_and_their_people_are_counted_a
     assert set(l35["GCMC"]) | relocated == set(c25["GCMC"])
     kept = l25[~l25["to_relocate"]]
     for row in l25[l25["to_relocate"]].itertuples():
-        nearest = kept.loc[kept.distance(row.geometry).idxmin(), "GCMC"]
-        assert row.merge_into == nearest
+        nearest = kept.loc[kept.distance(row.geometry).idxmin()]
+        assert row.merge_into == nearest["GCMC"] and row.merge_into_key == f"{nearest['XZQDM']}|{nearest['GCMC']}"
+        assert row.population_planned == 0 and row.households_planned == 0
+    # the move counts from 2025 on: the targets receive in 2025 already, and the totals are conserved
+    assert l25["households_received"].sum() == l25.loc[l25["to_relocate"], "households_own"].sum() > 0
+    assert l25["population_planned"].sum() == pytest.approx(l25["population_own"].sum(), abs=len(l25))
     cls = _out(storage, res, "t06.classification")
-    total_2035 = cls.loc[cls["year"] == 2035, "population"].sum()  # own projected residents of every 嘎查
-    assert l35["population_planned"].sum() == pytest.approx(total_2035, abs=len(cls))  # rounding per 嘎查
+    for lo, year in ((l25, 2025), (l35, 2035)):
+        total = cls.loc[cls["year"] == year, "population"].sum()  # own projected residents of every 嘎查
+        assert lo["population_planned"].sum() == pytest.approx(total, abs=len(cls)), year  # rounding per 嘎查
     q = _out(storage, res, "t06.homestead_quota")
-    assert (q.loc[(q["year"] == 2025) & q["GCMC"].isin(relocated), "quota_m2"] == 0).all()
+    assert (q.loc[(q["year"] == 2025) & q["GCMC"].isin(relocated), "planned_quota_m2"] == 0).all()
+    assert (q.loc[(q["year"] == 2025) & q["GCMC"].isin(relocated), "households"] == 0).all()
+    _assert_households_conserved(q, cls, CFG.get("layout.city_name"))
+
+
+def test_households_are_conserved_in_the_default_run(evaluated):
+    storage, _, _, result, _ = evaluated
+    _assert_households_conserved(_out(storage, result, "t06.homestead_quota"), _out(storage, result, "t06.classification"),
+                                 CFG.get("layout.city_name"))
+
+
+def test_a_travel_time_fallback_is_listed_in_the_notes(evaluated, tmp_path):
+    storage, cat, ready, _, _ = evaluated
+    inp = TopicInputs(storage, ready)
+    tt, grid, _ = read_raster(inp.layer_bytes("t14.travel_time_city"))
+    gacha = inp.vector("18-01").to_crs(grid.crs_epsg)
+    pt = gacha.geometry.iloc[0]
+    t = grid.transform
+    row, col = int((pt.y - t.f) // t.e), int((pt.x - t.c) // t.a)
+    holed = tt.astype("float32").copy()
+    holed[row, col] = np.nan  # the 驻地 cell of the first 嘎查 loses its value
+    data = write_cog(holed, grid, nodata=np.nan, tags={"LAYER": "t14.travel_time_city"})
+    path = "synthetic/t14/travel_time_city_holed.tif"
+    storage.write_bytes(path, data)
+    layer = {**ready["layers"]["t14.travel_time_city"], "path": path, "sha256": hashlib.sha256(data).hexdigest(),
+             "run_key": "holed"}
+    res = t06.run(storage, cat, {**ready, "layers": {**ready["layers"], "t14.travel_time_city": layer}}, {})
+    name = gacha["GCMC"].iloc[0]
+    st = _out(storage, res, "t06.village_status")
+    assert st.loc[st["GCMC"] == name, "travel_time_sampled"].iloc[0] == "buffer_mean"
+    fb = [n for n in res["notes"] if n.startswith("Fallback") and "t14.travel_time_city" in n]
+    # one note per 嘎查 whose travel time is a buffer mean, naming it
+    assert len(fb) == (st["travel_time_sampled"] == "buffer_mean").sum()
+    assert any(f" {name}（" in n for n in fb), res["notes"]
+    md = next(o for o in res["outputs"] if o["id"] == "t06.report")
+    assert fb[0] in storage.read_bytes(md["path"]).decode("utf-8")
 
 
 def test_runs_without_the_optional_inputs_and_says_so(evaluated):
@@ -279,7 +375,7 @@ def test_runs_without_the_optional_inputs_and_says_so(evaluated):
     st = _out(storage, res, "t06.village_status")
     assert st["eco_control_share"].isna().all() and "ZJDZS" not in st.columns
     q = _out(storage, res, "t06.homestead_quota")
-    assert "present_area_m2" not in q.columns and (q["quota_m2"] >= 0).all()
+    assert "present_area_m2" not in q.columns and (q["planned_quota_m2"] >= 0).all()
 
 
 def test_a_delivery_without_a_needed_column_is_named():

@@ -16,7 +16,7 @@ value computed in floating point that equals a threshold in decimal (e.g. a chan
 ``(70 − 100) / 100 · 100 = −30.000000000000004``) lands on it. A missing indicator (``None`` or
 NaN) makes its condition **false** (never true), and the reasons say the value was missing.
 
-Sampling helpers (:func:`cells_within`, :func:`class_share`, :func:`value_at`) work on a north-up
+Sampling helpers (:func:`cells_within`, :func:`class_share`, :func:`value_at`, :func:`sample_value`) work on a north-up
 grid given by its affine transform (x = c + col·a, y = f + row·e, cell centres at +0.5); distances
 in the grid CRS's metres (EPSG:4525 in the pipeline).
 """
@@ -41,7 +41,9 @@ __all__ = [
     "class_share",
     "classify",
     "homestead_quota",
+    "one_household_one_homestead",
     "parse_rules",
+    "sample_value",
     "value_at",
 ]
 
@@ -299,17 +301,58 @@ def class_share(array: np.ndarray, transform: Any, x: float, y: float, radius_m:
 
 def value_at(array: np.ndarray, transform: Any, x: float, y: float, radius_m: float = 0.0) -> float:
     """The value of the cell containing (x, y); when it is NaN (or the point is off the grid), the
-    mean of the non-NaN cells within ``radius_m``; NaN when there is none."""
+    mean of the non-NaN cells within ``radius_m``; NaN when there is none.
+
+    The fallback is silent here: callers that must report it use :func:`sample_value`."""
+    return sample_value(array, transform, x, y, radius_m)[0]
+
+
+#: How :func:`sample_value` obtained its value.
+SAMPLED_CELL, SAMPLED_BUFFER_MEAN, SAMPLED_NONE = "cell", "buffer_mean", "none"
+
+
+def sample_value(array: np.ndarray, transform: Any, x: float, y: float, radius_m: float = 0.0) -> tuple[float, str]:
+    """As :func:`value_at`, with how the value was obtained.
+
+    Returns:
+        ``(value, how)``: ``how`` is :data:`SAMPLED_CELL` (the cell containing the point),
+        :data:`SAMPLED_BUFFER_MEAN` (that cell is NaN or off the grid: mean of the non-NaN cells within
+        ``radius_m``) or :data:`SAMPLED_NONE` (NaN: no valid cell at all).
+    """
     a, c, e, f = transform.a, transform.c, transform.e, transform.f
     row, col = int(math.floor((y - f) / e)), int(math.floor((x - c) / a))
     if 0 <= row < array.shape[0] and 0 <= col < array.shape[1]:
         v = float(array[row, col])
         if not math.isnan(v):
-            return v
+            return v, SAMPLED_CELL
     if radius_m > 0:
         rows, cols = cells_within(transform, array.shape, x, y, radius_m)
         vals = array[rows, cols].astype(float)
         vals = vals[~np.isnan(vals)]
         if vals.size:
-            return float(vals.mean())
-    return float("nan")
+            return float(vals.mean()), SAMPLED_BUFFER_MEAN
+    return float("nan"), SAMPLED_NONE
+
+
+# ── 一户一宅 check against 18-03 ──────────────────────────────────────────────────────────────────
+
+#: Labels of :func:`one_household_one_homestead`.
+OHOH_OK, OHOH_VIOLATED, OHOH_NO_DATA = "符合", "须整改（一户多宅）", "无数据"
+
+
+def one_household_one_homestead(multi_homestead_households: Any) -> str:
+    """The 一户一宅 status of a 嘎查 from its 一户多宅户数 (18-03 ``YHDZHS``).
+
+    ``0`` → :data:`OHOH_OK`; a positive count → :data:`OHOH_VIOLATED`; a missing or non-numeric value
+    (None, NaN, empty text) → :data:`OHOH_NO_DATA` — a missing count is never read as compliant or as a
+    violation.
+    """
+    if multi_homestead_households is None:
+        return OHOH_NO_DATA
+    try:
+        v = float(multi_homestead_households)
+    except (TypeError, ValueError):
+        return OHOH_NO_DATA
+    if math.isnan(v):
+        return OHOH_NO_DATA
+    return OHOH_OK if v == 0 else OHOH_VIOLATED

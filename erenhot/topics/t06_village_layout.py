@@ -12,7 +12,8 @@ decision-table sketch), §5.4 (geometric projection). Every threshold is in
 Per 嘎查 the indicators are sampled at its 驻地 (``sampling.buffer_radius_m``):
 
 * ``travel_time_min`` — t14.travel_time_city at the 驻地 cell (mean within
-  ``sampling.travel_time_fallback_radius_m`` when that cell is NaN);
+  ``sampling.travel_time_fallback_radius_m`` when that cell is NaN — every such fallback is listed in
+  the notes, and ``travel_time_sampled`` says how each value was obtained);
 * ``eco_extreme_share`` / ``hazard_high_share`` — share of the valid buffer cells in 极重要 / 极高·高;
 * ``eco_control_share`` / ``eco_source_share`` — share of the buffer *area* (exact polygon overlay)
   inside T11 优先保护单元 / 生态源地;
@@ -21,13 +22,16 @@ Per 嘎查 the indicators are sampled at its 驻地 (``sampling.buffer_radius_m`
 
 The ordered rule table classifies the present (18-01 statistics year) and, with the population
 projected geometrically (:func:`erenhot.evaluation.projection.compound`), 2025 and 2035. 嘎查 classed
-搬迁撤并类 in the first projection year leave the later layouts (``layout.drop_relocated``); their
-residents are counted at the nearest retained 嘎查 of ``layout.merge_target_classes``.
+搬迁撤并类 in the first projection year leave the later layouts (``layout.drop_relocated``); from that
+first year on their residents and households are counted at the nearest retained 嘎查 of
+``layout.merge_target_classes`` (matched by index, never by name; the 中心城区 when there is none), so the
+planned totals are conserved in every planning year (:func:`transfer`).
 
 Outputs (GeoParquet points EPSG:4525 unless said): ``t06.village_status`` (嘎查 with indicators),
 ``t06.village_class_status``, ``t06.village_class_layout_2025`` / ``_2035`` (class, rule, reasons),
 ``t06.village_layout_2025`` / ``_2035`` (retained 嘎查, planned residents and households incl. those
-received), ``t06.homestead_quota`` (CSV: households × 宅基地 standard, 一户一宅, against 18-03),
+received; in 2025 the 嘎查 to relocate with planned 0), ``t06.homestead_quota`` (CSV: 规划控制规模 =
+planned households × 宅基地 standard, 一户一宅, beside the present 宅基地 of 18-03; 一户多宅 "无数据" when missing),
 ``t06.classification`` (CSV: every 嘎查 × year with indicators, class and reasons), maps, report.
 """
 
@@ -83,7 +87,9 @@ def sample_indicators(gacha: gpd.GeoDataFrame, grid, eco: np.ndarray, hazard: np
 
     Returns:
         Columns ``travel_time_min``, ``eco_extreme_share``, ``hazard_high_share``, ``eco_control_share``,
-        ``eco_source_share`` (shares 0–1).
+        ``eco_source_share`` (shares 0–1) and ``travel_time_sampled`` — how the travel time was obtained
+        (:func:`erenhot.evaluation.villages.sample_value`: ``cell``, ``buffer_mean`` when the 驻地 cell has
+        no value, ``none``).
     """
     r = float(sp["buffer_radius_m"])
     rows = []
@@ -96,8 +102,10 @@ def sample_indicators(gacha: gpd.GeoDataFrame, grid, eco: np.ndarray, hazard: np
                 return float("nan")
             return float(buf.intersection(geom).area / buf.area) if not geom.is_empty else 0.0
 
+        tt, how = vl.sample_value(travel, grid.transform, x, y, float(sp["travel_time_fallback_radius_m"]))
         rows.append({
-            "travel_time_min": vl.value_at(travel, grid.transform, x, y, float(sp["travel_time_fallback_radius_m"])),
+            "travel_time_min": tt,
+            "travel_time_sampled": how,
             "eco_extreme_share": vl.class_share(eco, grid.transform, x, y, r, sp["eco_extreme_classes"]),
             "hazard_high_share": vl.class_share(hazard, grid.transform, x, y, r, sp["hazard_high_grades"]),
             "eco_control_share": area_share(control),
@@ -125,19 +133,45 @@ def _sizes(pop: pd.Series) -> list[float]:
     return [30.0 + 170.0 * math.sqrt(max(float(p), 0.0) / max(float(pop.max()), 1.0)) for p in pop]
 
 
-def nearest_targets(points: gpd.GeoSeries, relocated: pd.Series, targets: pd.Series, names: pd.Series,
-                    city_name: str) -> pd.Series:
-    """The name of the nearest target 嘎查 (``targets`` True, not relocated) for every relocated row,
-    ``city_name`` when there is none; ``""`` for rows not relocated."""
+def nearest_targets(points: gpd.GeoSeries, relocated: pd.Series, targets: pd.Series) -> pd.Series:
+    """The index label of the nearest target 嘎查 (``targets`` True, not relocated) for every relocated
+    row — matched by position, never by name (two 苏木 may have 嘎查 of the same name); ``None`` for a
+    relocated row when there is no target (its residents go to the city) and for rows not relocated."""
     pool = points[targets & ~relocated]
-    out = pd.Series("", index=points.index, dtype=object)
-    for i in points.index[relocated]:
-        if len(pool):
-            d = pool.distance(points[i])
-            out[i] = str(names[d.idxmin()])
+    out = [None] * len(points)
+    for k, i in enumerate(points.index):
+        if bool(relocated[i]) and len(pool):
+            out[k] = pool.distance(points[i]).idxmin()
+    return pd.Series(out, index=points.index, dtype=object)
+
+
+def transfer(own: pd.Series, relocated: pd.Series, target: pd.Series) -> tuple[pd.Series, pd.Series, float]:
+    """Move the residents (or households) ``own`` of every relocated row to its ``target`` row (an index
+    label of ``own``; ``None`` = to the city).
+
+    Returns:
+        ``(received, planned, to_city)``: what each row receives; planned = own + received, 0 for a
+        relocated row (it moves out in that year); the sum sent to the city. Conserved:
+        ``planned.sum() + to_city == own.sum()``.
+    """
+    received = pd.Series(0.0, index=own.index)
+    to_city = 0.0
+    moving = relocated.reindex(own.index, fill_value=False).astype(bool)
+    for i in own.index[moving]:
+        t = target[i]
+        if t is None or (isinstance(t, float) and math.isnan(t)):
+            to_city += float(own[i])
         else:
-            out[i] = city_name
-    return out
+            if bool(moving[t]):
+                raise ValueError(f"row {i} moves to row {t}, which is relocated itself")
+            received[t] += float(own[i])
+    planned = (own.astype(float) + received).where(~moving, 0.0)
+    return received, planned, to_city
+
+
+def whole_households(hh: pd.Series) -> pd.Series:
+    """Households rounded half up to whole households (moved and counted as whole households)."""
+    return np.floor(hh.astype(float) + 0.5)
 
 
 def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides: dict[str, Any] | None = None,
@@ -242,9 +276,14 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     spatial = sample_indicators(gacha, grid, eco, hazard, travel, control, sources, sp)
     for c in spatial.columns:
         gacha[c] = spatial[c]
+    fb_r = float(sp["travel_time_fallback_radius_m"])
+    for i in gacha.index[gacha["travel_time_sampled"] == vl.SAMPLED_BUFFER_MEAN]:
+        notes.append(f"Fallback: {TRAVEL} has no value in the 驻地 cell of {gacha.loc[i, 'GCMC']}（{gacha.loc[i, 'XZQMC']}）; "
+                     f"travel_time_min = {gacha.loc[i, 'travel_time_min']:.1f} min is the mean of the valid cells within "
+                     f"{fb_r:g} m (sampling.travel_time_fallback_radius_m).")
     no_tt = gacha.loc[gacha["travel_time_min"].isna(), "GCMC"].tolist()
     if no_tt:
-        notes.append(f"{TRAVEL} has no value at the 驻地 of {no_tt}: the travel-time condition fails for them.")
+        notes.append(f"{TRAVEL} has no value at or within {fb_r:g} m of the 驻地 of {no_tt}: the travel-time condition fails for them.")
 
     ind_names = list(v["indicators"])
 
@@ -269,11 +308,19 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     first = str(years[0])
     relocated = (scen[first]["res"]["class"] == "搬迁撤并类") & bool(lay["drop_relocated"])
     target_ok = scen[first]["res"]["class"].isin(list(lay["merge_target_classes"]))
-    merge_into = nearest_targets(gacha.geometry, relocated, target_ok, gacha["GCMC"], str(lay["city_name"]))
+    merge_idx = nearest_targets(gacha.geometry, relocated, target_ok)
+    city_name = str(lay["city_name"])
+    dup_name = gacha["GCMC"].duplicated(keep=False)
+    shown = gacha["GCMC"].where(~dup_name, gacha["GCMC"] + "（" + gacha["XZQMC"].astype(str) + "）")  # same name in two 苏木
+    merge_into = pd.Series([shown[t] if t is not None else (city_name if relocated[i] else "")
+                            for i, t in merge_idx.items()], index=gacha.index, dtype=object)
+    merge_key = pd.Series([gacha.loc[t, "key"] if t is not None else (city_name if relocated[i] else "")
+                           for i, t in merge_idx.items()], index=gacha.index, dtype=object)
     present_in = {str(y): (pd.Series(True, index=gacha.index) if i == 0 else ~relocated) for i, y in enumerate(years)}
 
     base_cols = ["XZQDM", "XZQMC", "GCMC"]
     hs_std = v["homestead"]["standard_m2_per_household"]
+    hs_conf = str(cfg.leaf("homestead.standard_m2_per_household")["confidence"])
 
     def standard(c: str) -> float:
         return float(hs_std.get(c, hs_std["default"]))
@@ -290,48 +337,59 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
 
     layouts: dict[str, gpd.GeoDataFrame] = {}
     quota_rows = []
+    moved_to_city: dict[int, tuple[float, float]] = {}
+    no_move = pd.Series(False, index=gacha.index)
     for key, sc in scen.items():
         res, ind = sc["res"], sc["ind"]
         keep = present_in.get(key, pd.Series(True, index=gacha.index))
-        received_pop = pd.Series(0.0, index=gacha.index)
-        received_hh = pd.Series(0.0, index=gacha.index)
-        if key != "status" and key != first:
-            for i in gacha.index[relocated]:
-                tgt = gacha.index[gacha["GCMC"] == merge_into[i]]
-                if len(tgt):
-                    received_pop[tgt[0]] += ind.loc[i, "population"]
-                    received_hh[tgt[0]] += ind.loc[i, "households"]
+        # the residents of a 嘎查 relocated in the first projection year count at their target from that year on
+        moving = no_move if key == "status" else relocated
+        own_hh = whole_households(ind["households"])
+        received_pop, planned_pop, city_pop = transfer(ind["population"].astype(float), moving, merge_idx)
+        received_hh, planned_hh, city_hh = transfer(own_hh, moving, merge_idx)
         if key != "status":
+            moved_to_city[sc["year"]] = (city_pop, city_hh)
             lay_df = gacha.loc[keep, base_cols].copy()
             lay_df["year"] = sc["year"]
             lay_df["class"] = res.loc[keep, "class"]
             lay_df["population_own"] = ind.loc[keep, "population"].round(0)
             lay_df["population_received"] = received_pop[keep].round(0)
-            lay_df["population_planned"] = (ind.loc[keep, "population"] + received_pop[keep]).round(0)
-            lay_df["households_planned"] = (ind.loc[keep, "households"] + received_hh[keep]).round(0)
-            lay_df["to_relocate"] = relocated[keep] if key == first else False
-            lay_df["merge_into"] = merge_into[keep] if key == first else ""
+            lay_df["population_moved_out"] = ind.loc[keep, "population"].where(moving[keep], 0.0).round(0)
+            lay_df["population_planned"] = planned_pop[keep].round(0)
+            lay_df["households_own"] = own_hh[keep]
+            lay_df["households_received"] = received_hh[keep]
+            lay_df["households_planned"] = planned_hh[keep]
+            lay_df["to_relocate"] = moving[keep]
+            lay_df["merge_into"] = merge_into[keep].where(moving[keep], "")
+            lay_df["merge_into_key"] = merge_key[keep].where(moving[keep], "")
             layouts[key] = gpd.GeoDataFrame(lay_df, geometry=gacha.geometry[keep].values, crs=gacha.crs)
         for i in gacha.index[keep]:
             c = res.loc[i, "class"]
-            moving = key != "status" and bool(relocated[i])
-            hh = float(math.floor(float(ind.loc[i, "households"]) + float(received_hh[i]) + 0.5))  # whole households
+            hh = float(planned_hh[i])
             std = standard(c)
-            quota = float(v["homestead"]["relocated_quota"]) if (c == "搬迁撤并类" or moving) else \
+            quota = float(v["homestead"]["relocated_quota"]) if (c == "搬迁撤并类" or moving[i]) else \
                 vl.homestead_quota(hh, std, homesteads_per_household=int(v["homestead"]["homesteads_per_household"]))
             row = {"XZQDM": gacha.loc[i, "XZQDM"], "XZQMC": gacha.loc[i, "XZQMC"], "GCMC": gacha.loc[i, "GCMC"],
                    "year": sc["year"], "scenario": "现状" if key == "status" else f"{key}年规划", "class": c,
-                   "households": round(hh, 1), "standard_m2_per_household": std, "quota_m2": round(quota, 1),
-                   "quota_hm2": round(quota / 1e4, 3)}
+                   "households_own": float(own_hh[i]), "households_received": float(received_hh[i]),
+                   "households_moved_out": float(own_hh[i]) if moving[i] else 0.0,
+                   "moved_to": merge_into[i] if moving[i] else "",
+                   "households": hh, "standard_m2_per_household": std, "standard_confidence": hs_conf,
+                   "planned_quota_m2": round(quota, 1), "planned_quota_hm2": round(quota / 1e4, 3)}
             if dev is not None:
                 plots, area = dev.loc[i, "ZJDZS"], dev.loc[i, "ZJDMJ"]
-                row.update({"present_plots": plots, "present_area_m2": area, "idle_plots": dev.loc[i, "XZZJDZS"],
+                row.update({"present_area_m2": area, "present_plots": plots, "idle_plots": dev.loc[i, "XZZJDZS"],
                             "multi_homestead_households": dev.loc[i, "YHDZHS"],
                             "surplus_m2": round(float(area) - quota, 1) if pd.notna(area) else np.nan,
-                            "one_household_one_homestead": "符合" if pd.notna(dev.loc[i, "YHDZHS"]) and int(dev.loc[i, "YHDZHS"]) == 0
-                            else "须整改（一户多宅）"})
+                            "one_household_one_homestead": vl.one_household_one_homestead(dev.loc[i, "YHDZHS"])})
             quota_rows.append(row)
+    for y, (cp, ch) in moved_to_city.items():
+        if ch or cp:
+            notes.append(f"{y}: {ch:.0f} households ({cp:.0f} residents) of relocated 嘎查 have no retained 嘎查 to join and are "
+                         f"counted at {city_name} (not in the 宅基地 control scale).")
     quota_table = pd.DataFrame(quota_rows)
+    for c in ("households_own", "households_received", "households_moved_out", "households"):
+        quota_table[c] = quota_table[c].astype("int64")  # whole households
 
     progress(0.6, "tables and layers")
     class_rows = []
@@ -354,7 +412,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
             classification[c] = classification[c].astype(float).round(4)
 
     status_cols = ["XZQDM", "XZQMC", "GCMC", "HS", "HJRK", "CZRK", "CZRK2015", "TJND", "pop_rate_pct", "travel_time_min",
-                   "eco_extreme_share", "hazard_high_share", "eco_control_share", "eco_source_share", "heritage_lists", "heritage",
+                   "travel_time_sampled", "eco_extreme_share", "hazard_high_share", "eco_control_share", "eco_source_share", "heritage_lists", "heritage",
                    "present_class"]
     status_cols = [c for c in status_cols if c in gacha.columns]
     village_status = gpd.GeoDataFrame(gacha[status_cols].copy(), geometry=gacha.geometry.values, crs=gacha.crs)
@@ -454,16 +512,26 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
         "嘎查数 villages": f"{len(gacha)}（{base_year}年，18-01）",
         **{f"{'现状' if k == 'status' else k + '年'}分类": ", ".join(f"{c} {int(n)}" for c, n in summary(k).items() if n) for k in scen},
         f"{years[0]}年后搬迁撤并": "、".join(f"{n}→{merge_into[i]}" for n, i in zip(reloc_names, gacha.index[relocated])) or "无",
-        f"宅基地控制规模 {years[-1]}": f"{quota_table[quota_table['year'] == years[-1]]['quota_m2'].sum() / 1e4:,.2f} hm²",
+        f"宅基地规划控制规模 {years[-1]}": f"{quota_table[quota_table['year'] == years[-1]]['planned_quota_m2'].sum() / 1e4:,.2f} hm²"
+                                     f"（户均标准置信度 {hs_conf}）",
     }
     q_now = quota_table[quota_table["scenario"] == "现状"]
+    quota_report = quota_table.rename(columns={
+        "GCMC": "嘎查", "XZQMC": "苏木", "scenario": "情景", "class": "分类", "households_own": "本嘎查户数",
+        "households_received": "迁入户数", "households_moved_out": "迁出户数", "moved_to": "迁入地", "households": "规划户数",
+        "standard_m2_per_household": "户均标准 m²/户", "standard_confidence": "标准置信度",
+        "planned_quota_m2": "规划控制规模 m²", "present_area_m2": "现状宅基地面积 m²（18-03）", "present_plots": "现状宅基地宗数",
+        "idle_plots": "闲置宗数", "multi_homestead_households": "一户多宅户数", "surplus_m2": "现状−规划 m²",
+        "one_household_one_homestead": "一户一宅"}).drop(columns=["XZQDM", "year", "planned_quota_hm2"])
     hs_text = "；".join(f"{k} {val} m²/户" for k, val in hs_std.items())
     sections = [
         Section("1 嘎查现状 Present villages",
                 [f"18-01 苏木嘎查基本情况（{base_year}年）{len(gacha)} 个嘎查（含城郊牧户）。常住人口年均变化率 = "
                  f"(CZRK / CZRK2015)^(1/({base_year}−{start})) − 1（几何平均，spec §5.4）。空间指标在驻地 "
                  f"{sp['buffer_radius_m']} m 缓冲区内取样：T02 生态保护极重要区与灾害极高/高危险区为栅格占比，"
-                 "T11 生态优先保护单元与生态源地为面积占比，T14 至中心城区通行时间取驻地所在栅格。"],
+                 "T11 生态优先保护单元与生态源地为面积占比，T14 至中心城区通行时间取驻地所在栅格（该栅格无值时取 "
+                 f"{fb_r:g} m 内有效栅格均值，逐一列于说明；列 travel_time_sampled：cell 驻地栅格，buffer_mean 缓冲区均值，"
+                 "none 无值）。"],
                 tables=[("嘎查现状与指标", ind_tab), ("农村牧区人口转移态势：常住人口变化与趋势预测（人）", trend)],
                 figures=figs("village_status")),
         Section("2 分类规则 Decision table",
@@ -481,15 +549,22 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
         Section(f"4 {'、'.join(map(str, years))}年村庄分类与布局 Classification and layout",
                 [f"各嘎查常住人口按自身趋势几何外推（erenhot.evaluation.projection.compound），户数按现状户均人口折算；"
                  f"以预测人口重新分类。{years[0]}年分类为搬迁撤并类的嘎查在其后的布局中撤销（layout.drop_relocated = "
-                 f"{lay['drop_relocated']}），人口计入最近的{ '、'.join(lay['merge_target_classes'])}嘎查（无则计入{lay['city_name']}）。"],
+                 f"{lay['drop_relocated']}），其人口与户数自{years[0]}年起计入最近的{'、'.join(lay['merge_target_classes'])}嘎查"
+                 f"（按嘎查位置匹配，非按名称；无则计入{city_name}），{years[0]}年布局中该嘎查标为拟撤并、规划人口为 0，"
+                 "各年规划人口与户数合计守恒。"],
                 tables=[("分类数量", counts),
                         ("分年度分类与理由", classification[classification["scenario"] != "现状"][
                             ["GCMC", "year", "population", "class", "rule", "reasons"]])],
                 figures=figs(*[f"village_class_layout_{y}" for y in years], *[f"village_layout_{y}" for y in years])),
         Section("5 宅基地控制规模 Homestead control scale",
-                [f"控制规模 = 户数 × 一户一宅（《土地管理法》第六十二条）× 户均宅基地标准（{hs_text}；置信度 L，"
-                 "须以盟市标准替换）；搬迁撤并嘎查不再新增宅基地。现状宅基地（18-03）与控制规模之差为可腾退/盘活规模。"],
-                tables=[("宅基地控制规模", quota_table)]),
+                [f"规划控制规模 = 规划户数 × 一户一宅（《土地管理法》第六十二条：一户只能拥有一处宅基地，面积不得超过省、自治区、"
+                 f"直辖市规定的标准）× 户均宅基地标准（{hs_text}；置信度 {hs_conf}：按记忆取值，须与自治区及锡林郭勒盟现行标准核对，"
+                 "可配置）。规划户数 = 本嘎查预测户数 + 迁入户数 − 迁出户数；"
+                 f"{years[0]}年分类为搬迁撤并类的嘎查自{years[0]}年起户数计入迁入嘎查（总户数逐年守恒，无保留嘎查时计入"
+                 f"{city_name}，见说明），其自身不再新增宅基地（规划控制规模 {float(v['homestead']['relocated_quota']):g} m²）。"
+                 "“现状”行为按现状分类计算的规划控制规模（非现状用地），现状宅基地面积（18-03）列于其旁；两者之差为可腾退/盘活规模。"
+                 "一户多宅户数缺失者标为“无数据”。"],
+                tables=[("宅基地规划控制规模", quota_report)]),
         Section("6 未产出 Not produced",
                 ["以下成果需规划人员判断或尚无资料，未由数据生成：国内外、区内外乡村振兴与村庄布局经验总结；农村牧区人口转移与"
                  "城镇人口下乡的政策导向及配套政策；嘎查村景观风貌控制性要求与历史文化景观保护措施（需现场调查与风貌评价）；"
