@@ -1,5 +1,5 @@
 """T05 新型城镇化发展与城镇体系: the kit's 11-01 delivery, composer helpers by hand, and one run end to
-end (small kit → ingest → GX validation → T02 on a 1 km grid → T14 → T03 → T05) without Prefect."""
+end (small kit → ingest → GX validation → T02 on a 1 km grid → T14 → T03 → T12 → T05) without Prefect."""
 
 from __future__ import annotations
 
@@ -21,9 +21,10 @@ from erenhot.topics import run_topic
 from erenhot.topics import t05_urbanisation as t05
 from kit_helpers import small_kit
 
-UPSTREAM = ("t02", "t14", "t03")
-# demand × 6 > present, and 一般适宜 allowed too (the small kit's 1 km T03 grid has few 适宜 cells): the boundary must grow
-BIG_GROWTH = {"boundary.expansion_ratio": 6.0, "boundary.allowed_classes": [1, 2]}
+UPSTREAM = ("t02", "t14", "t03", "t12")
+# demand × 8 > present (T12 caps the kit's 2035 population at ≈71,000: demand ≈7.9 km² vs present ≈50 km²), and
+# 一般适宜 allowed too (the small kit's 1 km T03 grid has few 适宜 cells): the boundary must grow
+BIG_GROWTH = {"boundary.expansion_ratio": 8.0, "boundary.allowed_classes": [1, 2]}
 
 
 def _datasets_needed(cat, kit) -> list[str]:
@@ -58,7 +59,7 @@ def evaluated(tmp_path_factory):
     failed = {d: r["failures"] for d, r in reports.items() if r["state"] != "validated"}
     assert failed == {}
     _run(storage, cat, "t02", {"grid.cell_size_m": 1000})
-    for code in ("t14", "t03"):
+    for code in ("t14", "t03", "t12"):
         _run(storage, cat, code)
     readiness, default = _run(storage, cat, "t05")
     _, grown = _run(storage, cat, "t05", BIG_GROWTH)
@@ -102,12 +103,59 @@ def test_kit_11_01_balances_and_matches_10_02(tmp_path):
     assert sumu == gacha[gacha["XZQDM"] == "152501200"]["HJRK"].sum()
 
 
-def test_water_bound_from_scale_reads_the_t03_rows():
-    scale = pd.DataFrame({"项目 item": ["可承载城镇人口（以水定人）water-bound population", "水资源约束城镇建设用地（以水定城）water-bound urban land"],
-                          "值 value": [81234.0, 9.34], "单位 unit": ["人", "km²"]})
-    assert t05.water_bound_from_scale(scale) == (81234.0, 9.34)
-    with pytest.raises(ValueError, match="以水定人"):
-        t05.water_bound_from_scale(scale.iloc[1:])
+def _scales():
+    return pd.DataFrame({"year": [2025, 2025, 2025, 2035, 2035],
+                         "key": ["water_bound_population", "water_bound_urban_land", "projected_population",
+                                 "water_bound_population", "water_bound_urban_land"],
+                         "项目 item": ["label changed at will"] * 5, "值 value": [81234.0, 9.34, 70000.0, 90000.0, 10.35]})
+
+
+def test_water_bounds_by_year_select_by_year_and_key():
+    got = t05.water_bounds_by_year(_scales(), [2025, 2035], "exact")
+    assert got == {2025: {"population": 81234.0, "urban_land_km2": 9.34, "from_year": 2025},
+                   2035: {"population": 90000.0, "urban_land_km2": 10.35, "from_year": 2035}}
+    # a year T12 lacks: an error naming the layer and the year, or the newest earlier year
+    with pytest.raises(ValueError, match=r"t12\.water_bound_scales.*2030"):
+        t05.water_bounds_by_year(_scales(), [2030], "exact")
+    assert t05.water_bounds_by_year(_scales(), [2030], "nearest_earlier")[2030]["from_year"] == 2025
+    with pytest.raises(ValueError, match=r"t12\.water_bound_scales.*2020"):
+        t05.water_bounds_by_year(_scales(), [2020], "nearest_earlier")
+    no_land = _scales()[lambda f: f["key"] != "water_bound_urban_land"]
+    assert t05.water_bounds_by_year(no_land, [2025], "exact")[2025]["urban_land_km2"] is None
+    with pytest.raises(ValueError, match="water_bound_population"):
+        t05.water_bounds_by_year(_scales()[lambda f: f["key"] != "water_bound_population"], [2025], "exact")
+    with pytest.raises(ValueError, match="key"):
+        t05.water_bounds_by_year(_scales().drop(columns="key"), [2025], "exact")
+    with pytest.raises(ValueError, match="year_rule"):
+        t05.water_bounds_by_year(_scales(), [2025], "nearest")
+
+
+def test_check_registered_missing_values_and_tolerance():
+    reg = pd.DataFrame({"year": [2019, 2020], "registered_pop": [40000.0, 40100.0],
+                        "registered_urban_pop": [30000.0, 30000.0], "registered_rural_pop": [10000.0, 10100.0]})
+    assert t05.check_registered(reg, 0.001) == []
+    near = reg.assign(registered_rural_pop=[10000.0, 10120.0])  # +20 人 of 40,100: within 0.1 %
+    assert "2020" in t05.check_registered(near, 0.001)[0]
+    with pytest.raises(ValueError, match="tolerance"):
+        t05.check_registered(near, 0.0)
+    gap = reg.assign(registered_urban_pop=[np.nan, 30000.0])
+    with pytest.raises(ValueError, match=r"11-01.*missing.*人.*registered_urban_pop in \[2019\]") as e:
+        t05.check_registered(gap, 0.001)
+    assert "≠" not in str(e.value) and "tolerance" not in str(e.value)  # not reported as a sum mismatch
+
+
+def test_capped_spread_and_city_size_class():
+    got = t05.capped_spread({"a": 70000.0, "b": 85000.0, "c": 100000.0}, 80000.0)
+    assert got["min"] == 70000.0 and got["max"] == 80000.0 and got["n_capped"] == 2
+    assert got["mean"] == pytest.approx(230000.0 / 3) and got["range_pct"] == pytest.approx(10000.0 / (230000.0 / 3) * 100)
+    cfg = load_config("t05_urbanisation")
+    breaks, labels = cfg.get("urban_system.city_size_breaks"), cfg.get("urban_system.city_size_labels")
+    assert t05.city_size_class(70000, breaks, labels) == "II型小城市"
+    assert t05.city_size_class(200000, breaks, labels) == "I型小城市"  # 以上包括本数
+    assert t05.city_size_class(999999, breaks, labels) == "中等城市"
+    assert t05.city_size_class(12_000_000, breaks, labels) == "超大城市"
+    with pytest.raises(ValueError):
+        t05.city_size_class(1, breaks, labels[:-1])
 
 
 def test_city_rows_or_the_sum_of_the_townships():
@@ -139,7 +187,13 @@ def test_every_catalog_output_is_published(evaluated):
 
 
 def test_population_forecast_spread_and_water_cap(evaluated):
-    kit, storage, _, default, _ = evaluated
+    kit, storage, readiness, default, _ = evaluated
+    scales = pd.read_csv(io.BytesIO(storage.read_bytes(readiness["layers"]["t12.water_bound_scales"]["path"])), encoding="utf-8-sig")
+    t12_bound = scales[scales["key"] == "water_bound_population"].set_index("year")["值 value"]
+    land = _csv(storage, default, "t05.land_demand").set_index("year")
+    t12_land = scales[scales["key"] == "water_bound_urban_land"].set_index("year")["值 value"]
+    assert land["water_bound_land_km2"].to_dict() == pytest.approx({y: t12_land[y] for y in (2025, 2035)}, abs=1e-3)
+    assert (land["water_bound_year"] == land.index).all()
     f = _csv(storage, default, "t05.population_forecast")
     res = pd.read_csv(kit.files("10-02")[0], encoding="utf-8-sig", dtype={"XZQDM": str})
     p2020 = res[(res["XZQDM"] == "152501") & (res["year"] == 2020)]["resident_pop"].iloc[0]
@@ -150,7 +204,13 @@ def test_population_forecast_spread_and_water_cap(evaluated):
         assert rows["spread min"] == methods.min() and rows["spread max"] == methods.max()
         assert 0.7 * p2020 < methods.min() and methods.max() < 1.6 * p2020
         planned = rows["规划常住人口 planned resident population"]
-        assert planned == min(rows["chosen (mean)"], rows["以水定人 water-bound population"])
+        bound = rows["以水定人 water-bound population"]
+        assert bound == round(t12_bound[y])  # T12's bound of the same year
+        assert planned == min(rows["chosen (mean)"], bound)
+        # every scenario capped (spec §5.4)
+        assert rows["capped min"] == min(methods.min(), bound) and rows["capped max"] == min(methods.max(), bound)
+        assert rows["capped mean"] == pytest.approx(np.minimum(methods, bound).mean(), abs=1)
+        assert rows["capped range %"] <= rows["range %"] + 0.1
     urb = _csv(storage, default, "t05.urbanisation_rate")
     obs = urb[urb["kind"] == "observed"]
     assert len(obs) == 5 and obs["resident_rate"].between(0.9, 1.0).all() and obs["registered_rate"].between(0.6, 1.0).all()
@@ -190,7 +250,7 @@ def test_development_boundary_default_and_grown(evaluated):
     assert land.loc[2035, "demand_capped_km2"] * 1.3 < current
     d = _boundary(storage, default)
     assert set(d["LX"]) == {"现状"}
-    # with a large expansion ratio the boundary grows into 适宜/一般适宜 cells, up to min(demand × 6, present × 1.3)
+    # with a large expansion ratio the boundary grows into 适宜/一般适宜 cells, up to min(demand × 8, present × 1.3)
     g = _boundary(storage, grown)
     new = g[g["LX"] == "新增"]
     assert len(new) and new["MJ"].sum() > 0
@@ -217,6 +277,12 @@ def test_urban_system_and_report(evaluated):
         assert readiness["datasets"][ds]["version"] in text, ds
     assert "未产出 Not produced" in text and "产业布局图" in text and "GB 50137" in text and "以水定人" in text
     assert "现状城镇用地已超过目标规模" in text
+    assert "t12.water_bound_scales" in text and "t03.carrying_scale" not in text
+    assert "封顶前" in text and "封顶后" in text  # the spread before and after the cap
+    assert "低估常住人口" in text and "流动人口" in text  # 户籍 migration rate on the resident P0
+    assert "边界等于现状建成区、无新增用地的原因" in text and "115" in text  # per-capita above GB 50137's band → no new land
+    assert "城市规模等级" in text and "国发〔2014〕51号" in text
+    assert "size_class" not in system.columns
     for result in (default, grown):
         [md] = [o for o in result["outputs"] if o["id"] == "t05.report"]
         body = storage.read_bytes(md["path"]).decode("utf-8")

@@ -148,6 +148,14 @@ def test_vectors_and_tables_are_plausible(evaluated):
     assert sectors[2035] == pytest.approx(demand[2035], abs=0.5)
     # allocation adds up to the target total of each year
     assert alloc.groupby("year")["alloc_total_10k_m3"].sum()[2035] == pytest.approx(total[2035], abs=0.5)
+    # the water-bound scales topic 5 reads: one row per (year, key), machine-readable keys
+    scales = pd.read_csv(io.BytesIO(_bytes(storage, result, "t12.water_bound_scales")), encoding="utf-8-sig")
+    keys = {"water_bound_population", "projected_population", "water_bound_urban_land", "water_bound_irrigable_area",
+            "present_irrigated_area"}
+    assert {"year", "key", "值 value"} <= set(scales.columns) and not scales.duplicated(["year", "key"]).any()
+    assert set(scales["key"]) == keys and sorted(set(scales["year"])) == [2025, 2035]
+    pop = scales[scales["key"] == "water_bound_population"].set_index("year")["值 value"]
+    assert (pop > 0).all()
 
 
 def test_report_names_versions_trend_and_synthetic(evaluated):

@@ -2,22 +2,23 @@
 with 住建局).
 
 Reads the validated deliveries 10-02 常住人口 (统计局), 11-01 户籍、城镇、乡村、流动人口 (公安局), 01-04
-boundaries and 01-46a.dltb 三调 land use, and the published T03 layers ``t03.urban_suitability`` (grid and
-where towns may grow) and ``t03.carrying_scale`` (以水定人 / 以水定城 of the 双评价); computes with
-:mod:`erenhot.evaluation.projection` and :mod:`erenhot.evaluation.urbanisation` on T03's grid:
+boundaries and 01-46a.dltb 三调 land use, the published T03 layer ``t03.urban_suitability`` (grid and
+where towns may grow) and T12's ``t12.water_bound_scales`` (以水定人 / 以水定城 per target year, rows
+selected by ``year`` and ``key``); computes with :mod:`erenhot.evaluation.projection` and
+:mod:`erenhot.evaluation.urbanisation` on T03's grid:
 
 * 人口预测 2025/2035 by 综合增长率 (m, k from 11-01), linear and log-linear regression and 年均增长率
-  on the 10-02 series, Logistic (config ``projection``); the spread; the chosen value capped by 以水定人
-  (spec §5.4) → ``t05.population_forecast``;
+  on the 10-02 series, Logistic (config ``projection``); the spread before and after the cap; the chosen
+  value and every method capped by T12's 以水定人 of the same year (spec §5.4) → ``t05.population_forecast``;
 * 常住 and 户籍人口城镇化率 per year and projected (Logistic on the rate with a configured saturation)
   → ``t05.urbanisation_rate``;
 * 城镇建设用地需求 = planned urban population × 人均 per GB 50137-2011 表 4.2.1 (spec §5.5), capped by
-  以水定城 → ``t05.land_demand``;
+  T12's 以水定城 of the same year → ``t05.land_demand``;
 * a candidate 城镇开发边界 grown from the present 城镇 land (三调 CZCSXM 201/202) into urban-suitable
   cells, nearest first, to demand × expansion ratio (≤ present × max ratio, spec §4.4): 城镇集中建设区
   (built-up + growth up to the demand) and 城镇弹性发展区 (the rest) → ``t05.development_boundary``;
 * 城镇体系: the township-level units with present and projected population and a size rank
-  → ``t05.urban_system``.
+  → ``t05.urban_system``; the city's size class (国发〔2014〕51号, config ``urban_system``) in the report.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ from erenhot.topics.inputs import TopicInputs
 
 CODE = "t05"
 CONFIG = "t05_urbanisation"
+WATER_LAYER = "t12.water_bound_scales"
+REGISTERED_STOCK = ["registered_pop", "registered_urban_pop", "registered_rural_pop"]
 CITY_CODE = "152501"
 METHOD_ZH = {"comprehensive": "综合增长率法", "linear": "线性回归", "log_linear": "指数（对数线性）回归",
              "geometric": "年均增长率法", "logistic": "Logistic 曲线"}
@@ -75,25 +78,107 @@ def _city_or_sum(frame: pd.DataFrame, dataset: str, cols: list[str]) -> pd.DataF
     return city.sort_values("year").reset_index(drop=True)
 
 
-def water_bound_from_scale(scale: pd.DataFrame) -> tuple[float, float | None]:
-    """以水定人 (persons) and 以水定城 (km², or None) from the ``t03.carrying_scale`` table.
+def water_bounds_by_year(scales: pd.DataFrame, years: list[int], rule: str) -> dict[int, dict[str, Any]]:
+    """T12's 以水定人 (persons, a bound on the *total* resident population) and 以水定城 (km², or None) for
+    each target year, from the ``t12.water_bound_scales`` table.
 
-    Rows are found by their item text (``项目 item`` containing 以水定人 / 以水定城), value in ``值 value``.
+    Rows are selected by the machine-readable columns ``year`` and ``key`` (``water_bound_population``,
+    ``water_bound_urban_land``), the value is ``值 value``. A target year T12 does not give: ``rule``
+    ``exact`` → error; ``nearest_earlier`` → the newest earlier T12 year (``from_year`` tells which).
+
+    Returns:
+        ``{year: {"population", "urban_land_km2", "from_year"}}``.
 
     Raises:
-        ValueError: the table lacks the columns or the 以水定人 row (names the layer).
+        ValueError: a column or the 以水定人 rows missing, a year not covered, or an unknown rule (names
+            the layer and the year).
     """
-    if not {"项目 item", "值 value"} <= set(scale.columns):
-        raise ValueError(f"t03.carrying_scale: columns 项目 item / 值 value missing (has {list(scale.columns)})")
-    items = scale["项目 item"].astype(str)
-    pop = scale[items.str.contains("以水定人")]
-    if pop.empty:
-        raise ValueError("t03.carrying_scale: no 以水定人 row")
-    land = scale[items.str.contains("以水定城")]
-    return float(pop["值 value"].iloc[0]), (float(land["值 value"].iloc[0]) if len(land) else None)
+    need = {"year", "key", "值 value"}
+    if not need <= set(scales.columns):
+        raise ValueError(f"{WATER_LAYER}: column(s) {sorted(need - set(scales.columns))} missing (has {list(scales.columns)})")
+    if rule not in ("exact", "nearest_earlier"):
+        raise ValueError(f"water_bound.year_rule must be exact or nearest_earlier, got {rule!r}")
+    s = scales.dropna(subset=["值 value"]).copy()
+    s["year"] = s["year"].astype(int)
+    s["key"] = s["key"].astype(str)
+    pop = s[s["key"] == "water_bound_population"].set_index("year")["值 value"].astype(float)
+    land = s[s["key"] == "water_bound_urban_land"].set_index("year")["值 value"].astype(float)
+    have = sorted(int(y) for y in pop.index)
+    if not have:
+        raise ValueError(f"{WATER_LAYER}: no row with key water_bound_population (以水定人)")
+    out: dict[int, dict[str, Any]] = {}
+    for y in years:
+        if y in have:
+            src = y
+        elif rule == "exact":
+            raise ValueError(f"{WATER_LAYER}: no water_bound_population (以水定人) for {y} (T12 gives {have}); add {y} to "
+                             "T12's demand.target_years or set water_bound.year_rule = nearest_earlier")
+        else:
+            earlier = [h for h in have if h < y]
+            if not earlier:
+                raise ValueError(f"{WATER_LAYER}: no water_bound_population (以水定人) for {y} or an earlier year (T12 gives {have})")
+            src = earlier[-1]
+        out[int(y)] = {"population": float(pop.loc[src]), "urban_land_km2": float(land.loc[src]) if src in land.index else None,
+                       "from_year": int(src)}
+    return out
 
 
-def _chart(observed: dict[int, float], projs: list[pj.Projection], bound: float, chosen: dict[int, float],
+def check_registered(reg: pd.DataFrame, tolerance: float) -> list[str]:
+    """11-01 stock checks on the city's 户籍 rows (columns ``year`` and :data:`REGISTERED_STOCK`, 人).
+
+    Missing values are reported first and on their own (column and years); then
+    ``registered_urban_pop + registered_rural_pop`` must equal ``registered_pop`` within ``tolerance`` ×
+    ``registered_pop`` (config ``checks.registered_sum_tolerance``).
+
+    Returns:
+        Notes on non-zero differences within the tolerance.
+
+    Raises:
+        ValueError: a missing value, or a difference above the tolerance (names 11-01, column, year, unit).
+    """
+    missing = {c: [int(y) for y in reg.loc[reg[c].isna(), "year"]] for c in REGISTERED_STOCK}
+    missing = {c: ys for c, ys in missing.items() if ys}
+    if missing:
+        raise ValueError("11-01 户籍人口.csv: missing value(s) of the city (人): "
+                         + "; ".join(f"{c} in {ys}" for c, ys in missing.items()))
+    total = reg["registered_pop"].astype(float)
+    diff = reg["registered_urban_pop"].astype(float) + reg["registered_rural_pop"].astype(float) - total
+    over = diff.abs() > float(tolerance) * total
+    if over.any():
+        detail = ", ".join(f"{int(y)}: {d:+,.0f} 人" for y, d in zip(reg.loc[over, "year"], diff[over]))
+        raise ValueError(f"11-01 户籍人口.csv: registered_urban_pop + registered_rural_pop − registered_pop of the city exceeds "
+                         f"checks.registered_sum_tolerance = {tolerance:g} × registered_pop ({detail})")
+    small = (diff != 0) & ~over
+    if small.any():
+        return ["11-01: registered_urban_pop + registered_rural_pop differs from registered_pop within the tolerance in "
+                + ", ".join(f"{int(y)} ({d:+,.0f} 人)" for y, d in zip(reg.loc[small, "year"], diff[small]))]
+    return []
+
+
+def capped_spread(by_method: dict[str, float], bound: float) -> dict[str, float]:
+    """The spread of the methods after each is capped by ``bound`` (spec §5.4: cap all scenario results):
+    ``min``, ``max``, ``mean`` of ``min(value, bound)``, ``range_pct`` = (max − min) / mean × 100 and
+    ``n_capped`` = how many methods the bound cut."""
+    vals = np.array([min(float(v), float(bound)) for v in by_method.values()], dtype=float)
+    mean = float(vals.mean())
+    return {"min": float(vals.min()), "max": float(vals.max()), "mean": mean,
+            "range_pct": float((vals.max() - vals.min()) / mean * 100.0) if mean else float("nan"),
+            "n_capped": int(sum(float(v) > float(bound) for v in by_method.values()))}
+
+
+def city_size_class(population: float, breaks: list[float], labels: list[str]) -> str:
+    """城市规模等级 of 国发〔2014〕51号 (config ``urban_system.city_size_breaks``/``labels``); a break value
+    belongs to the larger class (以上包括本数).
+
+    Raises:
+        ValueError: breaks not increasing or labels not one more than breaks.
+    """
+    if len(labels) != len(breaks) + 1 or list(breaks) != sorted(breaks):
+        raise ValueError("urban_system.city_size_breaks must increase and city_size_labels have one entry more")
+    return str(labels[int(np.searchsorted(np.asarray(breaks, dtype=float), float(population), side="right"))])
+
+
+def _chart(observed: dict[int, float], projs: list[pj.Projection], bound: dict[int, float], chosen: dict[int, float],
            title: str) -> bytes:
     """Projection chart: observed series, each method's curve to the last target year, the water bound."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -112,7 +197,8 @@ def _chart(observed: dict[int, float], projs: list[pj.Projection], bound: float,
     for p in projs:
         ax.plot(years, p.at(years) / 1e4, lw=1.2, label=f"{METHOD_ZH.get(p.method, p.method)}")
     ax.plot(list(observed), np.array(list(observed.values())) / 1e4, "ko", ms=4, label="实际 observed (10-02)")
-    ax.axhline(bound / 1e4, color="#1f78b4", ls="--", lw=1.2, label="以水定人 water bound (t03)")
+    ax.plot(list(bound), np.array(list(bound.values())) / 1e4, color="#1f78b4", ls="--", marker="s", ms=5, lw=1.2,
+            label="以水定人 water bound (t12)")
     ax.plot(list(chosen), np.array(list(chosen.values())) / 1e4, "r*", ms=11, label="规划人口 planned")
     ax.set_xlabel("年份 year", fontproperties=font)
     ax.set_ylabel("常住人口（万人）", fontproperties=font)
@@ -179,8 +265,14 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     inside = boundary_mask(city, grid)
     writer = LayerWriter(pub, topic, grid, city)
     cell_km2 = grid.cell_area_km2
-    scale = pd.read_csv(io.BytesIO(inputs.layer_bytes("t03.carrying_scale")), encoding="utf-8-sig")
-    water_pop, water_land_km2 = water_bound_from_scale(scale)
+    scales = pd.read_csv(io.BytesIO(inputs.layer_bytes(WATER_LAYER)), encoding="utf-8-sig")
+    bounds = water_bounds_by_year(scales, targets, str(v["water_bound"]["year_rule"]))
+    water_pop = {y: b["population"] for y, b in bounds.items()}
+    water_land = {y: b["urban_land_km2"] for y, b in bounds.items()}
+    for y, b in bounds.items():
+        if b["from_year"] != y:
+            notes.append(f"{WATER_LAYER} gives no {y} bound: T12's {b['from_year']} 以水定人/以水定城 cap {y} "
+                         "(water_bound.year_rule = nearest_earlier).")
 
     progress(0.12, "常住人口 10-02 and 户籍人口 11-01")
     res_raw = inputs.table("10-02")
@@ -193,10 +285,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     reg_cols = ["registered_pop", "registered_urban_pop", "registered_rural_pop", "births", "deaths", "moved_in", "moved_out",
                 "floating_pop"]
     reg = _city_or_sum(reg_raw, "11-01", reg_cols)
-    bad = reg[(reg["registered_urban_pop"] + reg["registered_rural_pop"]) != reg["registered_pop"]]
-    if len(bad):
-        raise ValueError(f"11-01 户籍人口.csv: registered_urban_pop + registered_rural_pop ≠ registered_pop in year(s) "
-                         f"{bad['year'].tolist()} of the city")
+    notes += check_registered(reg, float(v["checks"]["registered_sum_tolerance"]))
     prev = reg["registered_pop"].shift(1)
     balance_gap = (reg["registered_pop"] - (prev + reg["births"] - reg["deaths"] + reg["moved_in"] - reg["moved_out"])).iloc[1:]
     if (balance_gap.abs() > 0).any():
@@ -210,7 +299,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     p0 = resident[base_year]
     rates = ub.natural_and_migration_rates(reg, years=int(pv["rate_years"]))
     sat = pv["logistic_saturation"]
-    sat_value = water_pop if sat == "water_bound" else float(sat)
+    sat_value = water_pop[targets[-1]] if sat == "water_bound" else float(sat)
     name = "常住人口 resident population"
     projs: list[pj.Projection] = []
     skipped: list[tuple[str, str]] = []
@@ -246,6 +335,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     planned: dict[int, float] = {}
     chosen: dict[int, float] = {}
     binding: dict[int, str] = {}
+    capped: dict[int, dict[str, float]] = {}
     for y in targets:
         by_method = {p.method: p.values[y] for p in projs}
         srow = spread[spread["year"] == y].iloc[0]
@@ -257,11 +347,18 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
             forecast_rows.append({"year": y, "item": f"spread {k}", "value": round(float(srow[k])), "unit": "人",
                                   "basis": f"{int(srow['n_methods'])} methods" + (f" ({srow[k + '_method']})" if k in ("min", "max") else "")})
         chosen[y] = _pick(srow, by_method, str(pv["chosen"]))
-        planned[y], binding[y] = ub.bounded(chosen[y], {"以水定人": water_pop}, own="projection")
+        planned[y], binding[y] = ub.bounded(chosen[y], {"以水定人": water_pop[y]}, own="projection")
+        capped[y] = cs_ = capped_spread(by_method, water_pop[y])
+        wb = f"{WATER_LAYER} {bounds[y]['from_year']} (key water_bound_population)"
         forecast_rows += [
             {"year": y, "item": "range %", "value": round(float(srow["range_pct"]), 1), "unit": "%", "basis": "(max − min) / mean"},
+            {"year": y, "item": "以水定人 water-bound population", "value": round(water_pop[y]), "unit": "人", "basis": wb},
+            *[{"year": y, "item": f"capped {k}", "value": round(cs_[k]), "unit": "人",
+               "basis": f"{k} of min(method, 以水定人); {cs_['n_capped']} of {len(by_method)} methods above the bound"}
+              for k in ("min", "max", "mean")],
+            {"year": y, "item": "capped range %", "value": round(cs_["range_pct"], 1), "unit": "%",
+             "basis": "(capped max − capped min) / capped mean"},
             {"year": y, "item": f"chosen ({pv['chosen']})", "value": round(chosen[y]), "unit": "人", "basis": "config projection.chosen"},
-            {"year": y, "item": "以水定人 water-bound population", "value": round(water_pop), "unit": "人", "basis": "t03.carrying_scale"},
             {"year": y, "item": "规划常住人口 planned resident population", "value": round(planned[y]), "unit": "人",
              "basis": f"min(chosen, 以水定人); binding: {'以水定人 (water)' if binding[y] != 'projection' else 'projection'}"},
         ]
@@ -316,15 +413,17 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
         band = ub.per_capita_band(current_pc, upop, gb)
         per = ub.choose_per_capita(band, str(pc["choice"]))
         need = ub.land_demand_km2(upop, per)
-        capped, bind = ub.bounded(need, {"以水定城": water_land_km2} if water_land_km2 is not None else {}, own="demand")
-        demand[y] = capped
+        capped_km2, bind = ub.bounded(need, {"以水定城": water_land[y]} if water_land[y] is not None else {}, own="demand")
+        demand[y] = capped_km2
         demand_rows.append({"year": y, "planned_urban_pop": round(upop), "current_land_km2": round(current_km2, 3),
                             "current_urban_pop": round(urban_pop_now), "current_per_capita_m2": round(current_pc, 1),
                             "gb50137_row": band.row_label, "allowed_lo_m2": band.lo, "allowed_hi_m2": band.hi,
                             "special_clause": band.special, "planned_per_capita_m2": round(per, 1),
-                            "demand_km2": round(need, 3), "water_bound_land_km2": water_land_km2,
-                            "demand_capped_km2": round(capped, 3), "binding": bind,
-                            "change_vs_current_km2": round(capped - current_km2, 3)})
+                            "demand_km2": round(need, 3),
+                            "water_bound_land_km2": round(water_land[y], 3) if water_land[y] is not None else None,
+                            "water_bound_year": bounds[y]["from_year"],
+                            "demand_capped_km2": round(capped_km2, 3), "binding": bind,
+                            "change_vs_current_km2": round(capped_km2 - current_km2, 3)})
     land = pd.DataFrame(demand_rows)
 
     progress(0.55, "城镇开发边界 candidate development boundary")
@@ -422,8 +521,6 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
             sys_rows.append(row)
         system = gpd.GeoDataFrame(sys_rows, geometry=list(townships.geometry), crs=townships.crs)
         system["rank"] = system[f"resident_{targets[-1]}"].rank(ascending=False, method="min").astype(int)
-        system["size_class"] = pd.cut(system[f"resident_{targets[-1]}"], [-1, 10_000, 50_000, 100_000, 500_000, 1e12],
-                                      labels=["<1万", "1–5万", "5–10万", "10–50万", "≥50万"]).astype(str)
         system["area_km2"] = (system.geometry.area / 1e6).round(2)
         system["density_per_km2"] = (system[f"resident_{targets[-1]}"] / system["area_km2"]).round(1)
 
@@ -449,11 +546,18 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
 
     progress(0.92, "report")
     last = targets[-1]
+    us = v["urban_system"]
+    size_now = city_size_class(urban_pop_now, us["city_size_breaks"], us["city_size_labels"])
+    size_last = city_size_class(planned[last] * res_proj[last], us["city_size_breaks"], us["city_size_labels"])
     figures = {
         f"规划常住人口 {y}": f"{planned[y]:,.0f} 人 (spread {spread[spread['year'] == y]['min'].iloc[0]:,.0f}–"
-                        f"{spread[spread['year'] == y]['max'].iloc[0]:,.0f}; binding: {binding[y]})" for y in targets}
+                        f"{spread[spread['year'] == y]['max'].iloc[0]:,.0f}, capped {capped[y]['min']:,.0f}–{capped[y]['max']:,.0f}; "
+                        f"binding: {binding[y]})" for y in targets}
     figures.update({
-        "以水定人 water bound": f"{water_pop:,.0f} 人 (t03.carrying_scale)",
+        f"以水定人 water bound {y}": f"{water_pop[y]:,.0f} 人 ({WATER_LAYER} {bounds[y]['from_year']})" for y in targets})
+    figures.update({
+        f"城市规模等级 {now_year} → {last}": f"{size_now} → {size_last} (国发〔2014〕51号; 城镇人口 {urban_pop_now:,.0f} → "
+                                          f"{planned[last] * res_proj[last]:,.0f} 人)",
         f"常住人口城镇化率 {now_year} → {last}": f"{res_rate[now_year] * 100:.1f} % → {res_proj[last] * 100:.1f} %",
         f"户籍人口城镇化率 {max(reg_rate)} → {last}": f"{reg_rate[max(reg_rate)] * 100:.1f} % → {reg_proj[last] * 100:.1f} %",
         "现状人均城镇建设用地": f"{current_pc:,.1f} m²/人 ({current_km2:.2f} km² / {urban_pop_now:,.0f} 人, {now_year})",
@@ -467,13 +571,34 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
 
     bind_text = "; ".join(f"{y}: {'以水定人 binds (the projection exceeds the water bound)' if binding[y] != 'projection' else 'the projection (below the water bound)'}"
                           for y in targets)
+    bound_text = "、".join(f"{y} 年 {water_pop[y]:,.0f} 人（T12 {bounds[y]['from_year']} 年）" for y in targets)
+    spread_text = "；".join(f"{y} 年 封顶前 {spread[spread['year'] == y]['min'].iloc[0]:,.0f}–{spread[spread['year'] == y]['max'].iloc[0]:,.0f} 人"
+                           f"（极差 {spread[spread['year'] == y]['range_pct'].iloc[0]:.1f} %），封顶后 {capped[y]['min']:,.0f}–{capped[y]['max']:,.0f} 人"
+                           f"（极差 {capped[y]['range_pct']:.1f} %，{capped[y]['n_capped']}/{len(projs)} 种方法被截）" for y in targets)
+    reg_new = reg[reg["year"] == reg["year"].max()].iloc[0]
+    fl_year = int(reg_new["year"])
+    float_text = (f"{fl_year} 年流动人口 {float(reg_new['floating_pop']):,.0f} 人"
+                  + (f"，约占常住人口 {float(reg_new['floating_pop']) / resident[fl_year] * 100:.0f} %" if fl_year in resident else "")
+                  if pd.notna(reg_new.get("floating_pop")) else "流动人口规模大")
+    over_gb = current_pc > gb.overall_max
+    land_why = ([f"现状人均 {current_pc:,.1f} m²/人 高于 GB 50137-2011 上限 {gb.overall_max:g} m²/人：规划人均须调减，需求低于现状用地。"]
+                if over_gb else [])
+    boundary_why = (
+        [f"边界等于现状建成区、无新增用地的原因：现状人均城镇建设用地 {current_pc:,.1f} m²/人 高于 GB 50137-2011 对 I/II/VI/VII 气候区的上限 "
+         f"{gb.overall_max:g} m²/人，表 4.2.1 对此只允许调减（允许调整幅度 < 0），规划人均 ≤ {gb.overall_max:g} m²/人"
+         f"{'（特例条款未启用）' if not pc['special_enabled'] else ''}；故 {by} 年需求 {demand[by]:.2f} km² 小于现状 {current_km2:.2f} km²，"
+         f"需求 × 扩展系数 {bv['expansion_ratio']} = {demand[by] * float(bv['expansion_ratio']):.2f} km² 亦不超过现状，无新增用地 —— 节约集约用地要求先消化存量。"]
+        if growth.status == "built_up_exceeds_target" and over_gb else [])
     sections = [
         Section("1 人口预测 Population projection 2025 / 2035",
                 [f"基年 {base_year} 常住人口 {p0:,.0f} 人（10-02）。综合增长率 P_n = P_0·(1 + m + k)^n，m = {rates['natural_rate'] * 1000:.2f} ‰、"
                  f"k = {rates['migration_rate'] * 1000:.2f} ‰（11-01 户籍 {rates['first_year']}–{rates['last_year']} 年均）；回归与 Logistic 用 10-02 "
-                 f"{min(resident)}–{max(resident)} 序列（{n_obs} 年）。取值规则 projection.chosen = {pv['chosen']}，再以以水定人 "
-                 f"{water_pop:,.0f} 人（t03.carrying_scale，双评价承载规模）封顶（spec §5.4）。约束 binding — {bind_text}.",
-                 "以水定人取自 T03 承载规模（最新 04-07 用水总量控制指标）；T12 的逐年以水定人尚未作为图层发布。"],
+                 f"{min(resident)}–{max(resident)} 序列（{n_obs} 年）。取值规则 projection.chosen = {pv['chosen']}，再以 T12 同年的以水定人"
+                 f"（{WATER_LAYER}，key water_bound_population，总人口上限）封顶（spec §5.4）：{bound_text}。约束 binding — {bind_text}.",
+                 f"各方法结果亦逐一封顶（spec §5.4 cap all scenario results，表中 capped min/max/mean）：{spread_text}。",
+                 f"注意：综合增长率法把 11-01 户籍的自然增长率与机械增长率用于常住人口 P_0。二连浩特是流动人口比重很大的口岸城市（{float_text}），"
+                 "户籍迁入迁出不含未落户的流动人口，户籍机械增长率会低估常住人口的实际迁移变化（流入或流出）；该方法的结果不确定性较大，"
+                 "应与基于 10-02 常住人口序列的回归、Logistic 结果对照使用。"],
                 tables=[("人口预测（人）", forecast)], figures=figs("population_projection")),
         Section("2 城镇化率 Urbanisation rates",
                 [f"常住人口城镇化率 = 城镇人口 / 常住人口（10-02）；户籍人口城镇化率 = 城镇户籍人口 / 户籍人口（11-01）。预测：{res_how}（常住），"
@@ -483,24 +608,28 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
                 [f"现状城镇建设用地 = 三调 CZCSXM {list(prefixes)} 图斑 {current_km2:.2f} km²，现状人均 {current_pc:,.1f} m²/人。"
                  f"规划人均按 GB 50137-2011 表 4.2.1（I/II/VI/VII 气候区，spec §5.5）：允许采用指标 ∩ 现状 + 允许调整幅度，取值 "
                  f"per_capita.choice = {pc['choice']}；边远少数民族地区特例（≤{pc['special_max']} m²/人）"
-                 f"{'已启用' if pc['special_enabled'] else '未启用（per_capita.special_enabled）'}。需求再以以水定城封顶。"],
+                 f"{'已启用' if pc['special_enabled'] else '未启用（per_capita.special_enabled）'}。需求再以 T12 同年的以水定城"
+                 f"（{WATER_LAYER}，key water_bound_urban_land）封顶。", *land_why],
                 tables=[("城镇建设用地需求", land)]),
         Section("4 候选城镇开发边界 Candidate 城镇开发边界",
                 [f"自现状城镇用地（栅格化于 T03 网格，{grid.cell_size_m:g} m）沿适宜类 {list(bv['allowed_classes'])}（t03.urban_suitability，"
                  f"已排除生态保护极重要区与高风险区）由近及远增长（boundary.distance = {bv['distance']}：euclidean 按直线距离、可含飞地；connected 按只经适宜栅格的成本距离），至 需求 × 扩展系数 与 现状 × 上限比例 的较小者"
                  f"（spec §4.4）。结果：{status_zh}。城镇集中建设区 = 现状 + 至需求规模的新增，其余为城镇弹性发展区；字段按 CZKFBJ（spec §4.1："
                  "BSM, YSDM, XZQDM, XZQMC, GHFQDM, GHFQMC, MJ m²），YSDM/GHFQDM 代码未读到规范，留空。",
+                 *boundary_why,
                  "这是由数据推导的候选边界，正式划定须结合永久基本农田、生态保护红线与规划判断。"],
                 tables=[("边界规模", bsum)], figures=figs("development_boundary")),
         Section("5 城镇体系 Urban system",
                 ([f"{len(townships)} 个乡镇级单元（01-04）的现状与规划常住人口（按 {system['share_basis'].iloc[0]} 占比分配，"
-                  "urban_system.allocation）与规模序位；职能结构需规划判断，未给出。"] if system is not None else ["缺乡镇人口：未推导城镇体系。"]),
+                  "urban_system.allocation）与规模序位；职能结构需规划判断，未给出。"] if system is not None else ["缺乡镇人口：未推导城镇体系。"])
+                + [f"城市规模等级（国发〔2014〕51号，按城区常住人口；以 10-02 城镇人口与规划城镇人口近似）：{now_year} 年 {size_now}"
+                   f"（{urban_pop_now:,.0f} 人），{last} 年 {size_last}（{planned[last] * res_proj[last]:,.0f} 人）。乡镇级单元不是城市，不套用该标准，只给序位。"],
                 tables=[("城镇体系", pd.DataFrame(system.drop(columns="geometry")))] if system is not None else [],
                 figures=figs("urban_system")),
         Section("6 未产出 Not produced", [f"**{what}** — {why}." for what, why in NOT_PRODUCED]),
         Section("7 说明 Notes", notes or ["—"]),
     ]
-    summary = {"人口预测 forecast": records(forecast[forecast["item"].str.startswith(("规划", "chosen", "以水定人"))]),
+    summary = {"人口预测 forecast": records(forecast[forecast["item"].str.startswith(("规划", "chosen", "以水定人", "capped"))]),
                "城镇建设用地需求 land demand": records(land)}
     progress(0.98, "publishing")
     return finish(storage, catalog, topic, writer, cfg, inputs.sources(catalog), sections, figures, notes, summary)

@@ -292,15 +292,15 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
         sc_ = w.water_bound_scales(cap_row, per_capita, float(v["scales"]["per_capita_urban_land_m2"]),
                                    q["irrigation_m3_per_ha"], livestock_10k, float(v["scales"]["rainfed_ha"]))
         scale_rows += [
-            {"year": y, "项目 item": "以水定人 water-bound population", "值 value": round(sc_["population"]), "单位 unit": "人",
+            {"year": y, "key": "water_bound_population", "项目 item": "以水定人 water-bound population", "值 value": round(sc_["population"]), "单位 unit": "人",
              "依据 basis": f"{cap_row['total_quota_10k_m3']:.1f} 万m³ × {cap_row['domestic_industrial_share']:.3f} ÷ {per_capita:.1f} m³/人·a"},
-            {"year": y, "项目 item": "规划人口 projected population", "值 value": round(population), "单位 unit": "人",
+            {"year": y, "key": "projected_population", "项目 item": "规划人口 projected population", "值 value": round(population), "单位 unit": "人",
              "依据 basis": f"{base_pop:,.0f} ({base_year}) × (1 + {sc['population_growth_per_year']})^{y - base_year}"},
-            {"year": y, "项目 item": "以水定城 water-bound urban land", "值 value": round(sc_["urban_land_km2"], 2), "单位 unit": "km²",
+            {"year": y, "key": "water_bound_urban_land", "项目 item": "以水定城 water-bound urban land", "值 value": round(sc_["urban_land_km2"], 2), "单位 unit": "km²",
              "依据 basis": f"× 人均城镇建设用地 {v['scales']['per_capita_urban_land_m2']} m² (GB 50137-2011)"},
-            {"year": y, "项目 item": "以水定地 irrigable area", "值 value": round(sc_["irrigable_area_ha"], 1), "单位 unit": "hm²",
+            {"year": y, "key": "water_bound_irrigable_area", "项目 item": "以水定地 irrigable area", "值 value": round(sc_["irrigable_area_ha"], 1), "单位 unit": "hm²",
              "依据 basis": f"({sc_['agri_allocation_10k_m3']:.1f} − 牲畜 {livestock_10k:.1f}) 万m³ ÷ {q['irrigation_m3_per_ha']} m³/hm²"},
-            {"year": y, "项目 item": "现状灌溉面积 present irrigated (三调 0101/0102)", "值 value": round(irrigated_ha, 1), "单位 unit": "hm²",
+            {"year": y, "key": "present_irrigated_area", "项目 item": "现状灌溉面积 present irrigated (三调 0101/0102)", "值 value": round(irrigated_ha, 1), "单位 unit": "hm²",
              "依据 basis": "01-46a.dltb"}]
     scales = pd.DataFrame(scale_rows)
 
@@ -416,7 +416,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     writer.table(None, "carrying_status_by_year", status, "承载状况 carrying status by year")
     writer.table(None, "precipitation_series", series, "年降水量 annual precipitation")
     writer.table(None, "demand", demand.merge(gap, on=["year", "demand_total_10k_m3"]), "需水预测 demand")
-    writer.table(None, "water_bound_scales", scales, "以水定人/城/地 water-bound scales")
+    writer.table("t12.water_bound_scales", "water_bound_scales", scales, "以水定人/城/地 water-bound scales")
     writer.table(None, "land_water_match", match, "农牧业用地与水资源匹配 land–water match")
     writer.table(None, "soil_erosion_by_township", ero_by, "水土流失 by township")
 
