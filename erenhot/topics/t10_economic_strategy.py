@@ -9,15 +9,19 @@ as the analysis grid (EPSG:4525); computes:
   → ``t10.gdp_series``;
 * GDP projections to 2025 and 2035 by the methods of config ``projection.methods``
   (:mod:`erenhot.evaluation.projection`: 年均增长率, linear and log-linear regression on time, Logistic),
-  their spread, and the comparison with the 十四五 growth target and the 2035 vision path of config
-  ``target`` → ``t10.gdp_forecast`` and a projection chart;
+  their spread, and the comparison with the 十四五 growth target and the 远景 path (config ``target``; the
+  vision multiple applies to the last target year) → ``t10.gdp_forecast`` and a projection chart; every
+  growth rate from the base year is measured from the same delivered base value (:func:`forecast_table`);
+  the methods are fitted to current prices, the real target is carried over with ``target.price_growth``;
 * 经济密度 (万元/km²): each township's sector value added spread over its carrier land-use cells with
   the weights of config ``density.sector_weights`` (dasymetric mapping, :func:`dasymetric_allocation`)
   → ``t10.economic_density`` on T02's grid, and per township (GDP / area) → ``t10.economic_density_township``;
+  without the 分地区 sheet the city output is spread over the whole city as one zone (:func:`city_wide_allocation`);
 * the major projects located from their lon/lat → ``t10.major_projects`` (table) and
   ``t10.major_project_sites`` (points EPSG:4525, 重大项目分布图);
 * the present opening-up corridors and nodes (:func:`opening_corridors`: railway 02-06 and trunk roads
-  05-05 leaving the city, to Mongolia or inland; railway station 22-01, airport 21-01, 口岸 projects 02-07)
+  05-05 leaving the city, to Mongolia or inland; the road port, railway station and airport as topic 14
+  published them in ``t14.hubs``, 口岸 projects 02-07)
   → ``t10.opening_up`` (对外开放通道与节点现状图) — data, not the strategic pattern.
 
 Strategy maps that need planners' judgement (国土空间战略布局图, 区域协同发展战略图, 对外开放战略格局,
@@ -26,6 +30,7 @@ Strategy maps that need planners' judgement (国土空间战略布局图, 区域
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -46,9 +51,12 @@ from erenhot.topics.inputs import TopicInputs
 CODE = "t10"
 CONFIG = "t10_economic_strategy"
 SECTORS = ("primary", "secondary", "tertiary")
+HUBS_LAYER = "t14.hubs"
+#: hubs of topic 14 that are opening-up nodes, with their kind in ``t10.opening_up``
+HUB_NODES = {"border_port": "公路口岸", "railway_station": "铁路口岸站", "airport": "航空口岸"}
 SECTOR_ZH = {"primary": "第一产业", "secondary": "第二产业", "tertiary": "第三产业"}
 METHOD_ZH = {"geometric": "年均增长率外推", "linear": "线性回归", "log_linear": "指数（对数线性）回归",
-             "logistic": "Logistic 曲线", "target": "十四五目标路径", "vision_2035": "2035远景（翻一番）路径"}
+             "logistic": "Logistic 曲线", "target": "十四五目标路径", "vision": "远景（翻一番）路径"}
 #: normalised yearbook columns (10-01, erenhot.yearbook) → names used here
 MAIN_COLUMNS = {"年份": "year", "地区生产总值": "gdp_10k_yuan", "三次产业增加值_第一产业": "primary_10k_yuan",
                 "三次产业增加值_第二产业": "secondary_10k_yuan", "三次产业增加值_第三产业": "tertiary_10k_yuan",
@@ -56,7 +64,6 @@ MAIN_COLUMNS = {"年份": "year", "地区生产总值": "gdp_10k_yuan", "三次�
 TOWNSHIP_COLUMNS = {"地区": "name", "年份": "year", "地区生产总值": "gdp_10k_yuan", "第一产业": "primary_10k_yuan",
                     "第二产业": "secondary_10k_yuan", "第三产业": "tertiary_10k_yuan"}
 DENSITY_COLOURS = {1: "#ffffcc", 2: "#fed976", 3: "#fd8d3c", 4: "#e31a1c", 5: "#800026"}
-SUM_TOLERANCE = 0.005  # relative: the three sectors of a yearbook row vs its 地区生产总值 (rounding of printed figures)
 
 
 def _rename(frame: pd.DataFrame, columns: Mapping[str, str], where: str) -> pd.DataFrame:
@@ -66,18 +73,20 @@ def _rename(frame: pd.DataFrame, columns: Mapping[str, str], where: str) -> pd.D
     return frame[list(columns)].rename(columns=dict(columns))
 
 
-def gdp_series(main: pd.DataFrame, population: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[str]]:
+def gdp_series(main: pd.DataFrame, population: pd.DataFrame | None = None, *, sum_tolerance: float
+               ) -> tuple[pd.DataFrame, list[str]]:
     """GDP and structure by year from the normalised 主要经济指标 sheet of 10-01.
 
     Args:
         main: the standardised part ``主要经济指标`` (columns of :data:`MAIN_COLUMNS`; 万元, 元/人, 人).
         population: 10-02 rows (``XZQDM, year, resident_pop``) or ``None``; the city rows (152501) give
             ``population_10_02`` and ``per_capita_10_02_yuan`` = GDP × 10⁴ / population.
+        sum_tolerance: relative tolerance of Σ sectors vs 地区生产总值 (config ``series.sum_tolerance``).
 
     Returns:
         ``(table, notes)``: one row per year with ``gdp_10k_yuan``, the three sectors (万元), their shares
         (``*_share_pct``, % of GDP), ``growth_pct`` (nominal year-on-year, %), ``per_capita_yuan`` (as
-        printed), ``population``; notes list rows whose sectors do not add up to GDP within 0.5 %.
+        printed), ``population``; notes list rows whose sectors do not add up to GDP within ``sum_tolerance``.
 
     Raises:
         ValueError: a missing column, a year twice, or GDP ≤ 0 (names 10-01 主要经济指标 and the year).
@@ -94,9 +103,9 @@ def gdp_series(main: pd.DataFrame, population: pd.DataFrame | None = None) -> tu
     t = t.sort_values("year").reset_index(drop=True)
     notes = []
     total = t[[f"{s}_10k_yuan" for s in SECTORS]].sum(axis=1, min_count=3)
-    off = t[(total - t["gdp_10k_yuan"]).abs() > SUM_TOLERANCE * t["gdp_10k_yuan"]]
+    off = t[(total - t["gdp_10k_yuan"]).abs() > float(sum_tolerance) * t["gdp_10k_yuan"]]
     if len(off):
-        notes.append(f"{where}: the three sectors do not add up to 地区生产总值 (±{SUM_TOLERANCE:.1%}) in year(s) "
+        notes.append(f"{where}: the three sectors do not add up to 地区生产总值 (±{float(sum_tolerance):.1%}) in year(s) "
                      f"{off['year'].tolist()}; shares are of the printed GDP.")
     for s in SECTORS:
         t[f"{s}_share_pct"] = t[f"{s}_10k_yuan"] / t["gdp_10k_yuan"] * 100.0
@@ -212,6 +221,27 @@ def dasymetric_allocation(zones: np.ndarray, landuse: np.ndarray, code_ids: Mapp
     return density, per_sector, notes
 
 
+def city_wide_allocation(zones: np.ndarray, landuse: np.ndarray, code_ids: Mapping[str, int], city_values: Mapping[str, float],
+                         weights: Mapping[str, Mapping[str, float]], cell_km2: float, fallback: str = "uniform"
+                         ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[int, dict[str, float]], list[str]]:
+    """The dasymetric step when 10-01 has no 分地区 sheet: the city's sector output (``{sector: 万元}``)
+    is spread over the carrier land use of the whole city as one zone (every cell with ``zones > 0``),
+    so land use alone places it — no prior split among townships (a split by area would give the
+    grassland 苏木 most of the urban output).
+
+    Returns:
+        ``(density, per_sector, by_zone, notes)`` as :func:`dasymetric_allocation`, plus ``by_zone``
+        ``{township zone: {sector: 万元 that landed in it}}`` — an estimate, not a statistic. Notes name
+        "the whole city" instead of a zone.
+    """
+    whole = np.where(zones > 0, 1, 0)
+    density, per_sector, notes = dasymetric_allocation(whole, landuse, code_ids, {1: dict(city_values)}, weights, cell_km2,
+                                                       fallback)
+    notes = [n.replace("zone 1", "the whole city") for n in notes]
+    by_zone = {int(z): {s: float(a[zones == z].sum()) for s, a in per_sector.items()} for z in np.unique(zones) if z > 0}
+    return density, per_sector, by_zone, notes
+
+
 def density_classes(density: np.ndarray, breaks: list[float]) -> np.ndarray:
     """Display classes of the 经济密度分布图: 1 … len(breaks)+1 from low to high density, classes
     ``[lo, hi)`` (a value on a break goes to the higher class, as the labels "10–100", "≥10,000" read);
@@ -293,8 +323,66 @@ def major_projects(sites: gpd.GeoDataFrame, townships: gpd.GeoDataFrame, period:
 
 
 def _growth_pct(value: float, base: float, years: int) -> float:
-    """Average annual growth (%) from ``base`` to ``value`` over ``years``; NaN when ``years`` ≤ 0."""
-    return ((value / base) ** (1.0 / years) - 1.0) * 100.0 if years > 0 and base > 0 else float("nan")
+    """:func:`erenhot.evaluation.projection.average_annual_growth` in %, NaN for a period ≤ 0 years
+    (a target year not after the base)."""
+    return pj.average_annual_growth(base, value, years) * 100.0 if years > 0 else float("nan")
+
+
+def vision_path(base_value: float, base_year: int, vision_year: int, multiple: float, price_growth: float) -> tuple[float, float]:
+    """The 远景 reference: ``multiple`` × the base-year GDP in real terms by ``vision_year`` (the last
+    configured target year), at current prices ``base · multiple · (1 + price)^n`` with n = vision_year −
+    base_year. Returns ``(value 万元, real rate per year = multiple^(1/n) − 1)``.
+
+    Raises:
+        ValueError: ``vision_year`` not after ``base_year``.
+    """
+    n = int(vision_year) - int(base_year)
+    if n <= 0:
+        raise ValueError(f"projection.target_years: the vision year {vision_year} must be after target.base_year {base_year}")
+    return base_value * multiple * (1 + price_growth) ** n, multiple ** (1 / n) - 1
+
+
+def forecast_table(projs: list[pj.Projection], spread: pd.DataFrame, target: pj.Projection, *, base_year: int, base_value: float,
+                   base_basis: str, last_year: int, last_gdp: float, g_real: float, price_growth: float, vision_year: int,
+                   vision_multiple: float) -> pd.DataFrame:
+    """The rows of ``t10.gdp_forecast``: each method, the spread statistics, the 十四五 target path and
+    the 远景 path, per target year.
+
+    Every row's ``growth_from_<base_year>_pct`` is measured from the same base, ``base_value`` (the
+    delivered 10-01 value of ``base_year``, else the methods' mean there — ``base_basis``), not from each
+    curve's own fitted base-year value, so the rates compare with the target rate. ``vs_reference_pct`` =
+    value / (target path in the 十四五 years, 远景 path in ``vision_year``) − 1 (%). All values are current
+    prices: the target's real rate is carried to current prices with ``price_growth``.
+    """
+    g_nominal = (1 + g_real) * (1 + price_growth) - 1
+    vision_value, vision_rate = vision_path(base_value, base_year, vision_year, vision_multiple, price_growth)
+    years = sorted({y for p in projs for y in p.values})
+    ref = {y: target.values[y] if y in target.values else (vision_value if y == vision_year else np.nan) for y in years}
+    col = f"growth_from_{base_year}_pct"
+
+    def row(year: int, method: str, zh: str, val: float, r2: Any, basis: str) -> dict[str, Any]:
+        r = ref.get(year, np.nan)
+        return {"year": year, "method": method, "方法": zh, "gdp_10k_yuan": val, "gdp_100m_yuan": val / 1e4,
+                "growth_from_last_year_pct": _growth_pct(val, last_gdp, year - last_year),
+                col: _growth_pct(val, base_value, year - base_year),
+                "vs_reference_pct": (val / r - 1) * 100 if r == r else np.nan, "r2": r2, "basis": basis}
+
+    rows = [row(y, p.method, METHOD_ZH[p.method], p.values[y], p.r2, ", ".join(f"{k}={v:.6g}" for k, v in p.params.items()))
+            for p in projs for y in years]
+    for r in spread.itertuples():
+        for stat in ("min", "max", "mean", "median"):
+            rows.append(row(int(r.year), f"spread_{stat}", f"方法区间 {stat}", float(getattr(r, stat)), np.nan,
+                            f"{int(r.n_methods)} methods; range {r.range:,.0f} 万元 ({r.range_pct:.1f} % of the mean); "
+                            f"low {r.min_method}, high {r.max_method}"))
+    for y, val in target.values.items():
+        rows.append(row(y, "target", METHOD_ZH["target"], val, np.nan,
+                        f"{base_value:,.0f} ({base_basis}) × (1 + {g_real:.3f}) × (1 + price {price_growth:.3f}) per year "
+                        f"= {g_nominal:.2%}/a current prices; target.fourteenth_fyp_growth — 二连浩特市十四五规划纲要 not delivered, "
+                        "confidence L"))
+    rows.append(row(vision_year, "vision", f"{vision_year}{METHOD_ZH['vision']}", vision_value, np.nan,
+                    f"{base_year} ({base_basis}) × {vision_multiple:g} (real, {vision_rate:.2%}/a) × price {price_growth:.3f}/a; "
+                    "target.vision_2035_multiple"))
+    return pd.DataFrame(rows)
 
 
 def _bearing(dx: float, dy: float) -> float:
@@ -407,7 +495,7 @@ def _projection_chart(series: pd.Series, projs: list[pj.Projection], target_path
     for p in projs:
         ax.plot(t, p.at(t) / 1e4, "-", label=f"{METHOD_ZH[p.method]} {p.method}")
     ax.plot(list(target_path), np.array(list(target_path.values())) / 1e4, "k--", lw=2, label=METHOD_ZH["target"])
-    ax.plot(list(vision), np.array(list(vision.values())) / 1e4, "k:", lw=2, label=METHOD_ZH["vision_2035"])
+    ax.plot(list(vision), np.array(list(vision.values())) / 1e4, "k:", lw=2, label=f"{max(vision)}{METHOD_ZH['vision']}")
     for y in years:
         ax.axvline(y, color="#999999", lw=0.6)
     ax.set_xlabel("年份", fontproperties=font)
@@ -473,7 +561,8 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
         notes.append("常住人口 (10-02) not delivered: per-capita GDP only as printed in the yearbook.")
 
     progress(0.15, "GDP series (10-01 主要经济指标)")
-    series_t, series_notes = gdp_series(inputs.table("10-01", "主要经济指标"), population)
+    sum_tol = float(v["series"]["sum_tolerance"])
+    series_t, series_notes = gdp_series(inputs.table("10-01", "主要经济指标"), population, sum_tolerance=sum_tol)
     notes += series_notes
     gdp = series_t.set_index("year")["gdp_10k_yuan"]
     last_year = int(gdp.index.max())
@@ -502,41 +591,12 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     target = pj.compound(base_value, base_year, g_nominal, [y for y in target_years if y <= end_fyp] or [end_fyp],
                          name="地区生产总值", method="target")
     vision_mult = float(tv["vision_2035_multiple"])
-    vision_value = base_value * vision_mult * (1 + price) ** (2035 - base_year)
-    vision_rate = (vision_mult ** (1 / (2035 - base_year))) - 1
-
-    rows: list[dict[str, Any]] = []
+    vision_year = target_years[-1]  # the 远景 multiple refers to the last configured target year (2035)
+    vision_value, vision_rate = vision_path(base_value, base_year, vision_year, vision_mult, price)
     last_gdp = float(gdp.loc[last_year])
-    ref = {y: (target.values.get(y) if y in target.values else (vision_value if y == 2035 else np.nan)) for y in target_years}
-    for p in projs:
-        for y in target_years:
-            val = p.values[y]
-            g15 = (val / p.at([base_year])[0]) ** (1 / (y - base_year)) - 1 if y > base_year else np.nan
-            rows.append({"year": y, "method": p.method, "方法": METHOD_ZH[p.method], "gdp_10k_yuan": val,
-                         "gdp_100m_yuan": val / 1e4, "growth_from_last_year_pct": _growth_pct(val, last_gdp, y - last_year),
-                         f"growth_from_{base_year}_pct": g15 * 100, "vs_reference_pct": (val / ref[y] - 1) * 100 if ref[y] == ref[y] else np.nan,
-                         "r2": p.r2, "basis": ", ".join(f"{k}={val_:.6g}" for k, val_ in p.params.items())})
-    for r in spread.itertuples():
-        for stat in ("min", "max", "mean", "median"):
-            val = float(getattr(r, stat))
-            rows.append({"year": int(r.year), "method": f"spread_{stat}", "方法": f"方法区间 {stat}", "gdp_10k_yuan": val,
-                         "gdp_100m_yuan": val / 1e4, "growth_from_last_year_pct": _growth_pct(val, last_gdp, int(r.year) - last_year),
-                         f"growth_from_{base_year}_pct": np.nan,
-                         "vs_reference_pct": (val / ref[int(r.year)] - 1) * 100 if ref[int(r.year)] == ref[int(r.year)] else np.nan,
-                         "r2": np.nan, "basis": f"{int(r.n_methods)} methods; range {r.range:,.0f} 万元 ({r.range_pct:.1f} % of the mean); "
-                                                f"low {r.min_method}, high {r.max_method}"})
-    for y, val in target.values.items():
-        rows.append({"year": y, "method": "target", "方法": METHOD_ZH["target"], "gdp_10k_yuan": val, "gdp_100m_yuan": val / 1e4,
-                     "growth_from_last_year_pct": _growth_pct(val, last_gdp, y - last_year),
-                     f"growth_from_{base_year}_pct": g_nominal * 100, "vs_reference_pct": 0.0, "r2": np.nan,
-                     "basis": f"{base_value:,.0f} ({base_basis}) × (1 + {g_real:.3f}) × (1 + price {price:.3f}) per year; "
-                              "target.fourteenth_fyp_growth — 二连浩特市十四五规划纲要 not delivered, confidence L"})
-    if 2035 in target_years:
-        rows.append({"year": 2035, "method": "vision_2035", "方法": METHOD_ZH["vision_2035"], "gdp_10k_yuan": vision_value,
-                     "gdp_100m_yuan": vision_value / 1e4, "growth_from_last_year_pct": _growth_pct(vision_value, last_gdp, 2035 - last_year),
-                     f"growth_from_{base_year}_pct": ((1 + vision_rate) * (1 + price) - 1) * 100, "vs_reference_pct": 0.0, "r2": np.nan,
-                     "basis": f"{base_year} × {vision_mult:g} (real, {vision_rate:.2%}/a) × price; target.vision_2035_multiple"})
-    forecast = pd.DataFrame(rows)
+    forecast = forecast_table(projs, spread, target, base_year=base_year, base_value=base_value, base_basis=base_basis,
+                              last_year=last_year, last_gdp=last_gdp, g_real=g_real, price_growth=price, vision_year=vision_year,
+                              vision_multiple=vision_mult)
 
     progress(0.40, "economic density (dasymetric)")
     dv = v["density"]
@@ -562,22 +622,25 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
         if density_year in gdp.index:
             city_total = float(gdp.loc[density_year])
             diff = float(towns_t["gdp_10k_yuan"].sum()) / city_total - 1
-            if abs(diff) > SUM_TOLERANCE:
+            if abs(diff) > sum_tol:
                 notes.append(f"10-01 分地区 {density_year} adds up to {diff:+.1%} of the city GDP of 主要经济指标.")
+        density, per_sector, dens_notes = dasymetric_allocation(zones, landuse, code_ids, values, weights, grid.cell_area_km2,
+                                                                str(dv["fallback"]))
+        dens_notes = [n.replace("zone ", "township ") for n in dens_notes]
+        for z, nm in zone_names.items():
+            dens_notes = [n.replace(f"township {z}:", f"township {nm}:").replace(f"township {z} ", f"township {nm} ")
+                          for n in dens_notes]
+        township_basis = f"10-01 分地区 {density_year}"
     else:
         city_row = series_t[series_t["year"] == last_year].iloc[0]
-        values = {z: {} for z in zone_names}
-        area_w = {z: float((zones == z).sum()) for z in zone_names}
-        tot = sum(area_w.values())
-        for z in zone_names:
-            values[z] = {s: float(city_row[f"{s}_10k_yuan"]) * area_w[z] / tot for s in SECTORS}
-        notes.append("10-01 has no 分地区 sheet: the city's sector output is split among townships by grid area before the "
-                     "dasymetric step (townships not distinguished).")
-    density, per_sector, dens_notes = dasymetric_allocation(zones, landuse, code_ids, values, weights, grid.cell_area_km2,
-                                                            str(dv["fallback"]))
-    notes += [n.replace("zone ", "township ") for n in dens_notes]
-    for z, nm in zone_names.items():
-        notes[:] = [n.replace(f"township {z}:", f"township {nm}:").replace(f"township {z} ", f"township {nm} ") for n in notes]
+        density, per_sector, values, dens_notes = city_wide_allocation(
+            zones, landuse, code_ids, {s: float(city_row[f"{s}_10k_yuan"]) for s in SECTORS}, weights, grid.cell_area_km2,
+            str(dv["fallback"]))
+        township_basis = f"estimate: 10-01 city {last_year} output placed by land use"
+        notes.append(f"10-01 has no 分地区 sheet: the city's {last_year} sector output (主要经济指标) is spread over the carrier "
+                     "land use of the whole city as one zone, so land use alone places it (no prior split among townships by "
+                     "area); the township figures of section 3 are what lands in each township — estimates, not statistics.")
+    notes += dens_notes
     density_class = density_classes(density, list(dv["class_breaks"]))
 
     progress(0.55, "economic density by township")
@@ -587,7 +650,8 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
         area = float(t.geometry.area / 1e6)
         val = values.get(z, {})
         g = sum(val.get(s, 0.0) for s in SECTORS)
-        row = {"XZQDM": t["XZQDM"], "XZQMC": t["XZQMC"], "year": density_year, "area_km2": area, "gdp_10k_yuan": g,
+        row = {"XZQDM": t["XZQDM"], "XZQMC": t["XZQMC"], "year": density_year, "basis": township_basis, "area_km2": area,
+               "gdp_10k_yuan": g,
                **{f"{s}_10k_yuan": val.get(s, 0.0) for s in SECTORS},
                "density_10k_yuan_km2": g / area if area else np.nan,
                "mapped_10k_yuan": float(sum(per_sector[s][zones == z].sum() for s in SECTORS))}
@@ -602,6 +666,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     city_area = float(city.geometry.area.sum() / 1e6)
     city_g = float(density_tw["gdp_10k_yuan"].sum())
     density_tw = pd.concat([density_tw, pd.DataFrame([{"XZQDM": "152501", "XZQMC": "全市 whole city", "year": density_year,
+                                                       "basis": "sum of the townships",
                                                        "area_km2": city_area, "gdp_10k_yuan": city_g,
                                                        **{f"{s}_10k_yuan": float(density_tw[f"{s}_10k_yuan"].sum()) for s in SECTORS},
                                                        "density_10k_yuan_km2": city_g / city_area,
@@ -623,31 +688,20 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     to_grid = Transformer.from_crs(4490, grid.crs_epsg, always_xy=True)
     toward = to_grid.transform(*[float(c) for c in ov["mongolia_toward_lonlat"]])
     node_rows, node_geoms = [], []
-    origin, origin_basis = None, ""
-    if inputs.has("22-01"):
-        st = inputs.vector("22-01").to_crs(grid.crs_epsg)
-        name_col = next((c for c in ("NAME", "name") if c in st.columns), None)
-        for r in st.itertuples():
-            node_rows.append({"kind": "铁路口岸站", "name": str(getattr(r, name_col)) if name_col else "车站", "source": "22-01"})
-            node_geoms.append(r.geometry.centroid)
-        if len(st):
-            urban_centre = townships[townships["XZQDM"] == "152501400"].geometry
-            ref_pt = urban_centre.iloc[0].centroid if len(urban_centre) else city.geometry.iloc[0].centroid
-            pick = min(st.geometry, key=lambda g: g.distance(ref_pt)).centroid
-            origin, origin_basis = (pick.x, pick.y), "22-01 railway station"
-    if origin is None:
-        urban = townships[townships["XZQDM"] == "152501400"]
-        c_ = (urban if len(urban) else city).geometry.iloc[0].centroid
-        origin, origin_basis = (c_.x, c_.y), "centre of the urban township (22-01 not delivered)"
-    if inputs.has("21-01"):
-        aw = inputs.vector("21-01").to_crs(grid.crs_epsg)
-        col = next((c for c in ("AEROWAY", "aeroway") if c in aw.columns), None)
-        runway = aw[aw[col].astype(str) == "runway"] if col else aw
-        if len(aw):
-            import shapely
-
-            node_rows.append({"kind": "航空口岸", "name": "赛乌素机场 runway centre", "source": "21-01"})
-            node_geoms.append(shapely.union_all((runway if len(runway) else aw).geometry.values).centroid)
+    # the hubs topic 14 located and published (t14.hubs: hub, name_zh, source, point geometry)
+    hubs = gpd.read_parquet(io.BytesIO(inputs.layer_bytes(HUBS_LAYER))).to_crs(grid.crs_epsg)
+    by_hub = {str(r.hub): r for r in hubs.itertuples()}
+    for hub, kind in HUB_NODES.items():
+        if hub in by_hub:
+            r = by_hub[hub]
+            node_rows.append({"kind": kind, "name": str(r.name_zh), "source": f"{HUBS_LAYER} ({r.source})"})
+            node_geoms.append(r.geometry)
+    origin_hub = next((h for h in ("railway_station", "city_centre") if h in by_hub), None)
+    if origin_hub is None:
+        raise ValueError(f"{HUBS_LAYER} holds neither the railway station nor the city centre (hubs: {sorted(by_hub)}): "
+                         "no origin for the corridor directions; re-run topic 14")
+    pt = by_hub[origin_hub].geometry
+    origin, origin_basis = (pt.x, pt.y), f"the {origin_hub.replace('_', ' ')} of {HUBS_LAYER} ({by_hub[origin_hub].source})"
     port_ind = {str(x) for x in ov["port_industries"]}
     for r in site_gdf.itertuples():
         if str(r.industry) in port_ind:
@@ -697,7 +751,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
                 _opening_map(writer, corridors, nodes, f"二连浩特市{topic.output('t10.opening_up').map_zh or '对外开放通道与节点现状图'}"),
                 False)
     target_path = {base_year: base_value, **target.values}
-    chart = _projection_chart(gdp, projs, target_path, {base_year: base_value, 2035: vision_value}, target_years)
+    chart = _projection_chart(gdp, projs, target_path, {base_year: base_value, vision_year: vision_value}, target_years)
     pub.put("maps/gdp_projection.png", chart, kind="map")
     writer.figures.append(("二连浩特市地区生产总值预测", "maps/gdp_projection.png"))
 
@@ -744,17 +798,27 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
                 [f"10-01 统计年鉴 主要经济指标 {int(first['year'])}–{last_year}（当年价，万元），由 erenhot.yearbook 规范化（标题行、单位行、"
                  f"多行表头、千分位、“—”缺测、注释）。{int(first['year'])}–{last_year} 年均名义增长 {cagr:.2%}。"],
                 tables=[("地区生产总值及三次产业结构", series_t[share_cols].round(2))]),
-        Section("2 目标年地区生产总值预测 GDP projection 2025 / 2035",
+        Section(f"2 目标年地区生产总值预测 GDP projection {' / '.join(str(y) for y in target_years)}",
                 [f"方法 {', '.join(METHOD_ZH[p.method] for p in projs)}（erenhot.evaluation.projection，spec §5.4 [S24]）；"
                  f"年均增长率取最近 {pv['geometric_window_years']} 年；Logistic 饱和值 K = {pv['logistic_saturation_multiple']} × {last_year} 年 GDP（L）。",
                  f"十四五 增速目标 {g_real:.1%}/a（可比价，config target.fourteenth_fyp_growth，来源：二连浩特市十四五规划纲要 — 本次未交付，置信度 L），"
-                 f"按价格指数 {price:.1%}/a 折算为现价 {g_nominal:.2%}/a，基期 {base_year}（{base_basis}）。2035 参照：{base_year} 年的 "
-                 f"{vision_mult:g} 倍（实际 {vision_rate:.2%}/a）。vs_reference_pct = 预测 / 目标路径 − 1。"],
+                 f"按价格指数 {price:.1%}/a 折算为现价 {g_nominal:.2%}/a，基期 {base_year}（{base_basis}）。{vision_year} 参照：{base_year} 年的 "
+                 f"{vision_mult:g} 倍（实际 {vision_rate:.2%}/a，config target.vision_2035_multiple，用于最后一个目标年）。"
+                 f"vs_reference_pct = 预测 / 目标路径 − 1；growth_from_{base_year}_pct 各行（各方法、区间、目标、远景）均自同一基期值 "
+                 f"{base_value:,.0f} 万元（{base_basis}）起算，而非各曲线自身在 {base_year} 年的拟合值，故可与目标增速直接比较。",
+                 f"注意 NOTE：各预测方法拟合的是现价（当年价）GDP 序列，而十四五目标是可比价（实际）增速；比较时目标按配置的价格增长 "
+                 f"{price:.1%}/a（target.price_growth，置信度 L，未交付价格指数）折算为现价。因此方法区间和 vs_reference_pct 含通货膨胀："
+                 "价格增长假设每偏差 1 个百分点，目标路径每年即偏差约 1 个百分点。The projection methods are fitted to current-price GDP "
+                 "while the 十四五 target is a real rate: the comparison converts the target with the configured price growth, so the "
+                 "spread and the gaps to the target include inflation."],
                 tables=[("预测方法与参数", pd.DataFrame(method_rows)), ("预测方法区间", spread.round(1)),
                         ("目标年 GDP（万元）", forecast.round(2))],
                 figures=figs("gdp_projection")),
         Section("3 经济密度 Economic density",
-                [f"{density_year} 年各苏木镇（地区）三次产业增加值（10-01 分地区）按土地利用（01-46a.dltb，栅格中心点地类）分配到 "
+                [(f"{density_year} 年各苏木镇（地区）三次产业增加值（10-01 分地区）" if towns_t is not None else
+                  f"10-01 无分地区表：{density_year} 年全市三次产业增加值（主要经济指标）以全市为一个分区（不先按面积分到苏木镇），"
+                  "仅由土地利用定位；下表各苏木镇数值是落在其内的份额（估计值，非统计数）。全市")
+                 + f"按土地利用（01-46a.dltb，栅格中心点地类）分配到 "
                  f"{grid.cell_size_m:g} m 栅格（T02 网格）：一产 → 耕地、草地；二产 → 工业、采矿用地；三产 → 商服、物流仓储、住宅、"
                  "公共服务、口岸交通用地；权重见 config density.sector_weights（置信度 L，可调）。无承载地类的产业按乡镇均匀分配。"],
                 tables=[("分苏木镇经济密度", density_tw.round(2))], figures=figs("economic_density")),
