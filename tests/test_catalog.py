@@ -349,7 +349,7 @@ def test_graph(cat: Catalog) -> None:
     assert {3, 4, 5} <= set(down) and 2 not in down
     assert cat.downstream_topics(3, transitive=False) == sorted({b for a, b, _ in cat.topic_edges() if a == 3})
     assert {2, 3} <= set(cat.consumers_of_dataset("01-04"))
-    assert cat.consumers_of_dataset("22-01") == [10, 14]
+    assert cat.consumers_of_dataset("22-01") == [14]
     assert 2 in cat.consumers_of_dataset("17-02")
     with pytest.raises(KeyError):
         cat.consumers_of_dataset("99-99")
