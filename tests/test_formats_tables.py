@@ -34,7 +34,7 @@ def _intact(storage, delivery, files: dict[str, bytes]) -> None:
         assert storage.read_bytes(delivery.file_path(name)) == data
 
 
-def _refused(storage, tmp_path, files: dict[str, bytes], message: str, dataset_id: str = "10-01", dept: str = "10"):
+def _refused(storage, tmp_path, files: dict[str, bytes], message: str, dataset_id: str = "20-02", dept: str = "20"):
     d = _land(storage, tmp_path, dataset_id, dept, files)
     with pytest.raises(formats.FormatError) as err:
         read_parts(storage, load_catalog(), d)
@@ -126,7 +126,7 @@ def test_numeric_contract_fields_through_the_landing_zone(storage, tmp_path):
 
 def test_xlsx_first_sheet(storage, tmp_path):
     data = _xlsx([["year", "total_quota_10k_m3"], [2023, 5800.5], [2024, 5900]])
-    d = _land(storage, tmp_path, "10-01", "10", {"指标.xlsx": data})
+    d = _land(storage, tmp_path, "20-02", "20", {"指标.xlsx": data})
     (part,) = read_parts(storage, load_catalog(), d)
     assert part.name == "指标" and part.encoding == "xlsx"
     assert part.table.values.tolist() == [[2023, 5800.5], [2024, 5900]]
@@ -184,7 +184,7 @@ def test_common_chinese_and_english_coordinate_names(columns):
 
 def test_xlsx_point_table_with_x_y_and_no_declared_crs(storage, tmp_path):
     data = _xlsx([["编号", "X", "Y"], ["J1", 37_578_256.1, 4_835_391.5]])
-    d = _land(storage, tmp_path, "10-01", "10", {"界址点.xlsx": data})
+    d = _land(storage, tmp_path, "20-02", "20", {"界址点.xlsx": data})
     (part,) = read_parts(storage, load_catalog(), d)
     assert part.kind == "vector" and part.gdf.crs is None and part.source_crs == "none"
     assert part.gdf.geometry.iloc[0].coords[0] == (37_578_256.1, 4_835_391.5)
@@ -193,8 +193,8 @@ def test_xlsx_point_table_with_x_y_and_no_declared_crs(storage, tmp_path):
 
 def test_point_columns_and_epsg_from_the_delivery_contract(storage, tmp_path):
     files = {"监测点.csv": "点号,东坐标,北坐标\nP1,37578256.1,4835391.5\n".encode("gbk")}
-    d = _land(storage, tmp_path, "10-01", "10", files)
-    (part,) = read_parts(storage, _Contract("10-01", point_columns={"x": "东坐标", "y": "北坐标"}, epsg=4525), d)
+    d = _land(storage, tmp_path, "20-02", "20", files)
+    (part,) = read_parts(storage, _Contract("20-02", point_columns={"x": "东坐标", "y": "北坐标"}, epsg=4525), d)
     assert part.gdf.crs.to_epsg() == 4525 and part.metadata["point_columns"] == ["东坐标", "北坐标"]
     assert part.metadata["notes"] == ["points from columns 东坐标/北坐标; EPSG:4525 from the delivery contract"]
 
