@@ -1,4 +1,6 @@
-"""A real S3 API server for the tests: ``moto_server`` started once per test process on 127.0.0.1.
+"""A real S3 API server for the tests: moto's server started once per test process on 127.0.0.1, with
+conditional writes made atomic as on S3 (``tests/moto_atomic_server.py``; moto itself checks and stores
+in two steps, so two racing ``If-None-Match: *`` PUTs could both succeed).
 
 moto runs as a **subprocess**, not ``ThreadedMotoServer``: GDAL/pyogrio hold the GIL during their
 I/O, so an in-process server thread could not answer them (see shared/design/validation-notes.md §5).
@@ -25,7 +27,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -42,6 +43,7 @@ import pytest
 ACCESS_KEY = "testing"
 SECRET_KEY = "testing"
 REGION = "us-east-1"
+ATOMIC_SERVER = Path(__file__).with_name("moto_atomic_server.py")
 ENV_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL")
 
 
@@ -87,18 +89,21 @@ def _free_port() -> int:
 
 
 def start(timeout: float = 30.0) -> MotoServer:
-    """The test process's moto server, started on first call (``moto_server -H 127.0.0.1 -p PORT``)."""
+    """The test process's moto server, started on first call (moto's app with atomic conditional
+    writes, ``tests/moto_atomic_server.py -H 127.0.0.1 -p PORT``)."""
     global _server
     with _lock:
         if _server is not None and _server.process.poll() is None:
             return _server
-        exe = shutil.which("moto_server") or str(Path(sys.executable).with_name("moto_server"))
-        if not Path(exe).exists():
-            pytest.fail("moto_server is not installed (make test installs moto[server]); the S3 tests must run")
+        try:
+            import moto.moto_server.werkzeug_app  # noqa: F401 - moto[server]: flask, werkzeug
+        except ImportError as exc:
+            pytest.fail(f"moto[server] is not installed (make test installs it); the S3 tests must run: {exc}")
         last_error: Exception | None = None
         for _attempt in range(3):  # a free port can be taken between probing and binding
             port = _free_port()
-            proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(port)],
+            # moto's own app behind a lock for conditional writes (tests/moto_atomic_server.py)
+            proc = subprocess.Popen([sys.executable, str(ATOMIC_SERVER), "-H", "127.0.0.1", "-p", str(port)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             endpoint = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + timeout
