@@ -318,7 +318,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     # mine patches: the untreated problem polygons, priority from importance at the patch and its damage
     mp = open_problems.copy()
     rp = mp.geometry.representative_point()
-    cc, rr = ~grid.transform * (rp.x.values, rp.y.values)
+    cc, rr = ~grid.transform @ (rp.x.values, rp.y.values)
     rows_, cols_ = np.floor(np.asarray(rr)).astype(int), np.floor(np.asarray(cc)).astype(int)
     rows_ = np.clip(rows_, 0, grid.shape[0] - 1)
     cols_ = np.clip(cols_, 0, grid.shape[1] - 1)
