@@ -110,7 +110,7 @@ def test_two_runs_of_one_topic_at_once_evaluate_one_after_the_other_and_the_seco
     from flows.t02_carrying_capacity import t02_carrying_capacity
     from kit_helpers import run_in_parallel
 
-    _, _, url, _ = planned
+    _, _, url, summary = planned
     states = run_in_parallel(2, lambda i: t02_carrying_capacity(storage_url=url, config_overrides={"grid.cell_size_m": 1200},
                                                                return_state=True))
     results = [s.result() for s in states]
@@ -123,6 +123,8 @@ def test_two_runs_of_one_topic_at_once_evaluate_one_after_the_other_and_the_seco
     assert len(runs) == 2 and all("topic-run-t02" in r.tags for r in runs)
     first, second = sorted(runs, key=lambda r: r.start_time)
     assert first.end_time <= second.start_time, "the two evaluations overlapped"
+    # leave the module's plan consistent: the plan's T02 version current again (T14 reads t02.slope)
+    assert t02_carrying_capacity(storage_url=url, config_overrides=FAST["t02"])["run_key"] == summary["topics"]["t02"]["run_key"]
 
 
 def test_a_downstream_topic_defers_while_its_upstream_is_out_of_date(planned, tmp_path):
