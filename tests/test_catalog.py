@@ -483,6 +483,16 @@ def test_broken_delivery(tmp_path: Path) -> None:
     assert "'01-27'" in msg and "CGCS2000" in msg
 
 
+def test_delivery_field_with_a_stray_key(tmp_path: Path) -> None:
+    """An unquoted comma in a flow-style description (``description: a (1 yes, 0 no)``) parses as a
+    stray key and silently cuts the description: the loader names the field and the key."""
+    docs = _docs()
+    _dataset(docs, "18-02")["delivery"]["fields"][3]["0 no)"] = None
+    with pytest.raises(CatalogError) as err:
+        load_catalog(_write(tmp_path, docs))
+    assert "unknown keys ['0 no)']" in str(err.value)
+
+
 def test_broken_files(tmp_path: Path) -> None:
     _write(tmp_path, _docs())
     (tmp_path / "topics.yaml").write_text("topics: [\n", encoding="utf-8")

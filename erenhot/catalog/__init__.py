@@ -998,12 +998,21 @@ def _delivery_problems(delivery: Mapping[str, Any]) -> list[str]:
                 problems.append(f"field {f!r} needs a string 'name' and 'type'")
             elif "values" in f and not isinstance(f["values"], list):
                 problems.append(f"field {f['name']!r}: 'values' must be a list")
+            elif set(f) - _FIELD_KEYS:
+                # An unquoted ", " inside a flow-style description splits it into a stray key.
+                problems.append(
+                    f"field {f['name']!r}: unknown keys {sorted(map(str, set(f) - _FIELD_KEYS))}"
+                    f" (allowed: {', '.join(sorted(_FIELD_KEYS))}; quote a description that holds a comma)"
+                )
     return problems
 
 
 # ---------------------------------------------------------------------------------------------
 # Small helpers
 # ---------------------------------------------------------------------------------------------
+
+
+_FIELD_KEYS = frozenset({"name", "type", "description", "unit", "range", "values", "part", "nullable", "nodata"})
 
 
 def _suggest(key: str, candidates: Iterable[str]) -> str:
