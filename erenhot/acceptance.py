@@ -174,7 +174,7 @@ def read_parts(storage: Storage, catalog: Catalog, delivery: Delivery) -> list[P
         pn = next((t for t in tables if PurePosixPath(t).stem == "precip_daily"), None)
         if daily["precip_mm"].isna().all() and pn is not None:
             pdf = tables.pop(pn)[0]
-            pdf = formats.coerce_numeric(pdf, ["precip_mm"])
+            pdf = formats.coerce_numeric(pdf, ["precip_mm"], name=pn)
             daily = daily.drop(columns="precip_mm").merge(pdf[["date", "precip_mm"]], on="date", how="left")
             used.append(pn)
         daily = daily[["station_id", "date", "tmean_c", "tmax_c", "tmin_c", "precip_mm", "rh_pct", "wind_ms"]]
@@ -183,7 +183,7 @@ def read_parts(storage: Storage, catalog: Catalog, delivery: Delivery) -> list[P
         stem = PurePosixPath(n).stem
         # coordinates are checked as delivered (a '111°58′' is refused, not coerced to NaN)
         points = formats.points_from_table(n, df, columns=contract.get("point_columns"), epsg=contract.get("epsg"))
-        df = formats.coerce_numeric(df, numeric)
+        df = formats.coerce_numeric(df, numeric, name=n)
         if points is None:
             add(Part(name=stem, kind="table", files=[n], table=df, encoding=enc, metadata=meta))
             continue

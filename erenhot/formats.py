@@ -738,20 +738,44 @@ def _check_fields(name: str, text: str, sep: str) -> None:
 NUMERIC_MISSING = {"", "—", "——", "-", "–", "－", "…", "……", "...", "nan", "None", "NaN"}
 
 
-def coerce_numeric(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Convert the given columns to float where possible.
+def coerce_numeric(df: pd.DataFrame, columns: list[str], *, name: str | None = None) -> pd.DataFrame:
+    """Convert the given columns to float.
 
     Full-width digits become ASCII (NFKC), thousands separators are removed; empty, ``—``, ``-``
-    and ``…`` become NaN, as does any other text (use :mod:`erenhot.yearbook` when every change
-    must be listed).
+    and ``…`` become NaN (missing).
+
+    Args:
+        name: the delivered file's name. When given, a cell that is neither a number nor a missing
+            mark (``"2008年"``, ``"1,2三"``, ``"是"``) raises :class:`FormatError` naming the file,
+            column, data row and text — it is not turned into an empty value that a later check
+            would misreport as missing. Without it such cells become NaN (lenient reading).
+
+    Raises:
+        FormatError: (only with ``name``) a non-numeric cell, with the first offending cell and the
+            count of such cells in that column.
     """
     out = df.copy()
     for c in columns:
         if c in out.columns:
-            s = out[c].astype(str).str.normalize("NFKC").str.strip().str.replace(",", "", regex=False)
+            raw = out[c].astype(object).where(out[c].notna(), "")
+            s = raw.astype(str).str.normalize("NFKC").str.strip().str.replace(",", "", regex=False)
             s = s.where(~s.isin(NUMERIC_MISSING), np.nan)
-            out[c] = pd.to_numeric(s, errors="coerce")
+            values = pd.to_numeric(s, errors="coerce")
+            bad = values.isna() & s.notna()
+            if name is not None and bad.any():
+                row = int(np.flatnonzero(bad.to_numpy())[0])
+                text = str(raw.iloc[row]).strip()
+                hint = ("write 1 for yes and 0 for no" if text in YES_NO else
+                        "write the number alone (the unit belongs in the header), e.g. 2008 not 2008年"
+                        if UNIT_SUFFIX_RE.match(text) else "write a decimal number, or leave the cell empty")
+                raise FormatError(f"{name}: column {c}, data row {row + 1}: {text!r} is not a number — {hint}"
+                                  + (f" ({int(bad.sum())} such cells in this column)" if bad.sum() > 1 else ""))
+            out[c] = values
     return out
+
+
+UNIT_SUFFIX_RE = re.compile(r"^[-+]?[\d.,]+\s*(年|人|户|个|处|所|张|元|万元|亿元|亩|公顷|平方公里|万人|km2|km²|hm2|hm²|m2|m²|m³|t)$")
+YES_NO = {"是", "否", "有", "无", "yes", "no", "Y", "N", "√", "×"}
 
 
 # -- point tables ----------------------------------------------------------------------------

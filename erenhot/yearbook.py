@@ -51,6 +51,8 @@ UNIT_IN_TITLE_RE = re.compile(r"[（(]\s*(?:计量)?单位\s*[:：]\s*([^)）]+?
 HEADER_UNIT_RE = re.compile(r"^(.*?)\s*[（(]\s*([^()（）]+?)\s*[)）]$")
 NOTE_RE = re.compile(r"^(注\s*\d*|说明|备注|资料来源|数据来源|来源)\s*[:：]")
 TOTAL_RE = re.compile(r"^(总?合计|总计|小计)")
+YEAR_RE = re.compile(r"^((?:19|20)\d{2})年$")
+YEAR_TAG = "'年' suffix removed from the year"
 SCALE = {"万": 1e4, "亿": 1e8}
 PERCENT_TAG = "'%' sign removed (value kept in %)"
 KNOWN_UNITS = {"万元", "亿元", "元", "千元", "元/人", "万人", "人", "户", "万户", "个", "家", "所", "辆", "张", "床",
@@ -119,7 +121,7 @@ def cell_text(value: Any) -> str:
 
 
 def parse_number(text: str) -> _Cell:
-    """Parse one value cell: ``1,234.5``, ``1.5万``, ``12.5%``, ``—`` (missing), full-width forms.
+    """Parse one value cell: ``1,234.5``, ``1.5万``, ``12.5%``, ``2008年`` (a year), ``—`` (missing), full-width forms.
 
     Returns a :class:`_Cell` whose ``tags`` name every change (``numeric`` false: not a number).
     """
@@ -128,6 +130,9 @@ def parse_number(text: str) -> _Cell:
         return _Cell(None, True, ())
     if MISSING_MARKS.match(t):
         return _Cell(None, True, (f"'{text}' read as missing",))
+    year = YEAR_RE.match(t)
+    if year:  # "2008年" in a 年份 column: the printed form of a year
+        return _Cell(float(year.group(1)), True, (YEAR_TAG,))
     m = NUMBER_RE.match(t)
     if not m:
         return _Cell(None, False, ())
@@ -373,6 +378,10 @@ def normalise(raw: pd.DataFrame, *, name: str = "table", header_rows: int | None
         raise FormatError(f"{name}: no data rows below the header (only notes or totals)")
     sheet_rows = [i + 1 for i in data]
     labels = [grid[i][0] for i in data]
+    years = [YEAR_RE.match(lb.translate(FULLWIDTH_DIGITS).strip()) for lb in labels]
+    if all(years):  # a label column of years printed "2008年": the years as numbers
+        labels = [y.group(1) for y in years]
+        log.changes.append(f"column {names[0]!r}: {YEAR_TAG} in row(s) {_rows_text(sheet_rows)}")
     frame = pd.DataFrame({names[0]: pd.Series(labels)})
     units: dict[str, str] = {}
     for j in range(1, len(names)):

@@ -112,6 +112,19 @@ def test_coerce_numeric_handles_full_width_and_dashes():
     assert all(np.isnan(v) for v in out[2:7]) and np.isnan(out[8])
 
 
+@pytest.mark.parametrize("cell, hint", [("2008年", "2008 not 2008年"), ("1,2三", "decimal number"), ("是", "1 for yes")])
+def test_coerce_numeric_names_the_cell_that_is_not_a_number(cell, hint):
+    """With the file's name, text in a numeric column is refused with file, column, row and a hint,
+    not turned into an empty value that a later check would report as missing."""
+    df = pd.DataFrame({"v": ["1", "—", cell, cell]})
+    with pytest.raises(formats.FormatError) as err:
+        formats.coerce_numeric(df, ["v"], name="统计年鉴.xlsx")
+    msg = str(err.value)
+    assert f"统计年鉴.xlsx: column v, data row 3: {cell!r} is not a number" in msg
+    assert hint in msg and "(2 such cells in this column)" in msg
+    assert np.isnan(formats.coerce_numeric(df, ["v"])["v"].iloc[2])  # lenient without a name
+
+
 def test_numeric_contract_fields_through_the_landing_zone(storage, tmp_path):
     files = {"常住人口.csv": CSV_TEXT.encode("gbk")}
     d = _land(storage, tmp_path, "10-02", "10", files)

@@ -175,6 +175,9 @@ def test_duplicate_and_missing_header_names_are_listed():
     ("——", None, True, ("'——' read as missing",)),
     ("…", None, True, ("'…' read as missing",)),
     ("", None, True, ()),
+    ("2008年", 2008.0, True, ("'年' suffix removed from the year",)),
+    ("１９９９年", 1999.0, True, ("'年' suffix removed from the year",)),
+    ("12年", None, False, ()),
     ("1,23", None, False, ()),
     ("约100", None, False, ()),
 ])
@@ -193,6 +196,31 @@ def test_sheets_without_a_table(rows, message):
     with pytest.raises(formats.FormatError) as err:
         yearbook.normalise(_frame(rows), name="a.xlsx")
     assert str(err.value) == message
+
+
+def test_a_yearbook_cell_that_is_not_a_number_is_named(storage, tmp_path):
+    """10-01 as delivered: years printed "2008年" are read as years; a garbled value ("1,2三") refuses
+    the file with its column and row, instead of reaching the checks as an empty value."""
+    rows = [["二连浩特市主要经济指标", None, None, None, None, None],
+            [None, None, None, None, None, "单位：万元"],
+            ["年份", "地区生产总值", "三次产业增加值", None, None, "人均地区生产总值"],
+            [None, None, "第一产业", "第二产业", "第三产业", None],
+            ["2019年", "1,000", 100, 400, 500, 20000],
+            ["2020年", "1,2三", 110, 420, 520, 21000]]
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "主要经济指标.xlsx").write_bytes(_xlsx(rows))
+    cat = load_catalog()
+    d = ingest(storage, cat, "10", "10-01", [folder]).delivery
+    with pytest.raises(formats.FormatError, match=r"主要经济指标.xlsx: column 地区生产总值, data row 2: '1,2三' is not a number"):
+        read_parts(storage, cat, d)
+    rows[5][1] = "1,100"
+    (folder / "主要经济指标.xlsx").write_bytes(_xlsx(rows))
+    d = ingest(storage, cat, "10", "10-01", [folder]).delivery
+    (part,) = read_parts(storage, cat, d)
+    assert part.table["年份"].tolist() == [2019.0, 2020.0]
+    assert part.table["地区生产总值"].tolist() == [1000.0, 1100.0]
+    assert "column '年份': '年' suffix removed from the year in row(s) 5, 6" in part.metadata["yearbook"]["transformations"]
 
 
 def test_yearbook_layout_from_the_delivery_contract(storage, tmp_path):
