@@ -248,6 +248,7 @@ def accept_delivery(storage: Storage, catalog: Catalog, delivery: Delivery, *,
         if existing is not None:
             return existing
     ctx = _context(catalog, delivery)
+    contract = catalog.dataset(delivery.dataset_id).delivery or {}
     label = f"部门 {ctx['department_seq']} {ctx['department']} · {ctx['dataset_id']} {ctx['dataset_name_zh']}"
     checks: list[dict[str, Any]] = []
     parts: list[Part] = []
@@ -281,6 +282,10 @@ def accept_delivery(storage: Storage, catalog: Catalog, delivery: Delivery, *,
             continue
         if not part.frames:
             build_frames(part, boundary, getattr(delivery, "crs_override", None) or None)
+            if part.table is not None and contract.get("derived"):
+                derived = validation.derived_frame(part.table, contract["derived"], part=part_name)
+                if derived is not None:
+                    part.frames["derived"] = derived
         if frame not in part.frames:
             continue
         for r in validation.run_suite(part.frames[frame], validation.load_suite_dict(path), label=str(path)):

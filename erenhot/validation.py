@@ -10,7 +10,10 @@ expectations from the hand-written suites in ``expectations/<dataset_id>/<part>.
   ``mojibake_share`` and the EPSG:4525 bounds;
 * ``raster`` — one row per raster part: ``crs_epsg``, ``crs_accepted``, ``res_x``/``res_y`` (m or °),
   ``nodata``, ``dtype``, exact ``min``/``max``/``mean`` and ``nodata_fraction`` from a block scan;
-* ``table`` — the table itself (CSV/XLSX, or the daily climate frame assembled from an EPW file).
+* ``table`` — the table itself (CSV/XLSX, or the daily climate frame assembled from an EPW file);
+* ``derived`` — cross-column quantities the delivery contract declares (``derived:`` block: sums that
+  must balance, per-unit sizes that reveal a wrong unit), one row per table row, with a ``row`` label
+  naming the row in messages (see :func:`derived_frame`).
 
 Each validation builds its own ephemeral GX context (a context shared between concurrent
 validations gives silently wrong results in GX 1.24, see design/validation-notes §1.9) and a suite
@@ -36,7 +39,7 @@ from erenhot import settings  # noqa: F401  (switches analytics off before GX is
 from erenhot.crs import CrsError, diagnose, identify, swapped_axes, to_analysis
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parents[1] / "expectations"
-FRAMES = ("dataset", "features", "raster", "table")
+FRAMES = ("dataset", "features", "raster", "table", "derived")
 
 
 _GX_IMPORT = threading.Lock()
@@ -192,6 +195,48 @@ def raster_facts(data: bytes) -> pd.DataFrame:
 
 # -- GX --------------------------------------------------------------------------------------
 
+def derived_frame(table: pd.DataFrame, spec: dict[str, Any], *, part: str) -> pd.DataFrame | None:
+    """The ``derived`` fact frame of one table part, from the contract's ``derived:`` block.
+
+    ``spec``: ``{index: [columns naming a row], group_by?: column, order_by?: column,
+    columns: [{name, expr, part?, description}]}``. Each ``expr`` is a :meth:`pandas.DataFrame.eval`
+    expression over the table's columns (back-quote non-ASCII names); with ``group_by``/``order_by``
+    the previous row of the same group is available as ``prev_<column>`` (NaN for a group's first
+    row, so a balance check skips it). Only the columns whose ``part`` is absent or equals ``part``
+    are built; a column whose inputs are missing is left out (the ``table`` suite already reports the
+    missing field).
+
+    Returns:
+        A frame with ``row`` (the index columns joined, e.g. ``"152501 2019"``) and one float column
+        per derived quantity, or ``None`` when the spec declares none for this part.
+
+    Raises:
+        ValueError: an expression that does not parse (a contract error, not a delivery error).
+    """
+    cols = [c for c in spec.get("columns", []) if c.get("part") in (None, part)]
+    if not cols:
+        return None
+    frame = table.reset_index(drop=True).copy()
+    group, order = spec.get("group_by"), spec.get("order_by")
+    if group in frame.columns and order in frame.columns:
+        frame = frame.sort_values([group, order], kind="stable").reset_index(drop=True)
+        prev = frame.groupby(group, sort=False).shift(1)
+        for c in prev.columns:
+            frame[f"prev_{c}"] = prev[c]
+    index = [c for c in spec.get("index", []) if c in frame.columns]
+    out = pd.DataFrame({"row": frame[index].astype(str).agg(" ".join, axis=1) if index
+                        else pd.Series(np.arange(1, len(frame) + 1)).astype(str)})
+    for c in cols:
+        try:
+            values = frame.eval(c["expr"], engine="python")
+        except pd.errors.UndefinedVariableError:
+            continue
+        except SyntaxError as exc:
+            raise ValueError(f"derived column {c['name']!r}: expression {c['expr']!r} does not parse ({exc})") from exc
+        out[c["name"]] = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
+    return out
+
+
 def load_suite_dict(path: Path) -> dict[str, Any]:
     try:
         return json.loads(path.read_text("utf-8"))
@@ -223,8 +268,9 @@ def run_suite(frame: pd.DataFrame, suite_dict: dict[str, Any], *, label: str) ->
     batch_def = ctx.data_sources.add_pandas(name).add_dataframe_asset(name).add_batch_definition_whole_dataframe("all")
     batch = batch_def.get_batch(batch_parameters={"dataframe": frame})
     fmt: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": 5}
-    if "fid" in frame.columns:
-        fmt["unexpected_index_column_names"] = ["fid"]
+    row_id = "fid" if "fid" in frame.columns else "row" if "row" in frame.columns else None
+    if row_id:
+        fmt["unexpected_index_column_names"] = [row_id]
     result = batch.validate(suite, result_format=fmt)
     out = []
     for r in result.results:
@@ -233,7 +279,7 @@ def run_suite(frame: pd.DataFrame, suite_dict: dict[str, Any], *, label: str) ->
         exc = r.exception_info or {}
         messages = [exc.get("exception_message")] if "exception_message" in exc else [
             v.get("exception_message") for v in exc.values() if isinstance(v, dict) and v.get("raised_exception")]
-        if "fid" in frame.columns:
+        if row_id:
             examples = res.get("partial_unexpected_index_list") or res.get("partial_unexpected_list") or []
         else:
             examples = res.get("partial_unexpected_list") or []

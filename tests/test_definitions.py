@@ -49,6 +49,23 @@ def test_suites_check_every_field_the_catalog_names():
     assert gaps == {}
 
 
+def test_derived_quantities_of_the_contracts_and_their_suites_match():
+    """Every ``derived:`` column a contract declares is checked by a ``<part>.derived.json`` suite, and
+    a derived suite checks only declared columns: a balance rule cannot silently go unchecked."""
+    cat = load_catalog()
+    declared, checked = set(), set()
+    for ds in cat.datasets:
+        spec = (ds.delivery or {}).get("derived")
+        suites = {(part, frame): path for (part, frame), path in suite_files(ds.id).items() if frame == "derived"}
+        for c in (spec or {}).get("columns", []):
+            parts = [c["part"]] if c.get("part") else [p for p, _ in suites] or ["?"]
+            declared |= {(ds.id, p, c["name"]) for p in parts}
+        for (part, _), path in suites.items():
+            d = json.loads(path.read_text("utf-8"))
+            checked |= {(ds.id, part, e["kwargs"]["column"]) for e in d["expectations"] if e["type"] != "expect_column_to_exist"}
+    assert declared and declared == checked
+
+
 def test_every_suite_folder_names_a_catalog_dataset_and_parses_without_losing_expectations():
     cat = load_catalog()
     for folder in sorted(p for p in expectations_dir().iterdir() if p.is_dir()):

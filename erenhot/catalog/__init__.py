@@ -1004,6 +1004,12 @@ def _delivery_problems(delivery: Mapping[str, Any]) -> list[str]:
                     f"field {f['name']!r}: unknown keys {sorted(map(str, set(f) - _FIELD_KEYS))}"
                     f" (allowed: {', '.join(sorted(_FIELD_KEYS))}; quote a description that holds a comma)"
                 )
+    derived = delivery.get("derived")
+    if derived is not None:
+        cols = derived.get("columns") if isinstance(derived, Mapping) else None
+        if not isinstance(cols, list) or not cols or not all(
+                isinstance(c, Mapping) and isinstance(c.get("name"), str) and isinstance(c.get("expr"), str) for c in cols):
+            problems.append("'derived' must be {index?, group_by?, order_by?, columns: [{name, expr, part?, description?}]}")
     return problems
 
 

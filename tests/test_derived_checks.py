@@ -1,0 +1,86 @@
+"""Cross-column checks of a delivery (the contract's ``derived:`` block, checked by GX): sums that must
+balance and per-unit sizes that reveal a wrong unit are refused, naming the row."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from erenhot.acceptance import accept_delivery
+from erenhot.catalog import load_catalog
+from erenhot.landing import ingest
+from erenhot.validation import derived_frame
+
+HEADER = ("XZQDM,XZQMC,year,registered_pop,registered_urban_pop,registered_rural_pop,births,deaths,moved_in,moved_out,"
+          "floating_pop,floating_intra_city,floating_cross_county,floating_cross_league,floating_cross_province")
+
+
+def _rows(stock_2020: int = 10_050, rural_2020: int = 2_050, origin_2019: int = 40) -> str:
+    # 2019: 10 000 = 8 000 + 2 000; 2020: 10 000 + 100 − 60 + 300 − 290 = 10 050 (balanced)
+    return "\n".join([
+        HEADER,
+        f"152501,二连浩特市,2019,10000,8000,2000,90,50,280,270,1000,100,300,{origin_2019},560",
+        f"152501,二连浩特市,2020,{stock_2020},8000,{rural_2020},100,60,300,290,1000,100,300,40,560",
+    ]) + "\n"
+
+
+def test_derived_frame_with_previous_rows_and_row_labels():
+    table = pd.read_csv(io.StringIO(_rows(stock_2020=10_100)), dtype={"XZQDM": str}).iloc[::-1]  # order is not assumed
+    spec = load_catalog().dataset("11-01").delivery["derived"]
+    frame = derived_frame(table, spec, part="户籍人口")
+    assert frame["row"].tolist() == ["152501 2019", "152501 2020"]
+    assert math.isnan(frame["stock_balance_share"].iloc[0])  # no previous year
+    assert frame["stock_balance_share"].iloc[1] == pytest.approx(50 / 10_100)
+    assert frame["urban_rural_gap"].tolist() == [0.0, 50.0]
+    assert frame["floating_origin_gap"].tolist() == [0.0, 0.0]
+    assert derived_frame(table, spec, part="other part") is not None  # 11-01's columns name no part
+    assert derived_frame(table, {"columns": [{"name": "x", "expr": "a +", "part": "p"}]}, part="q") is None
+    with pytest.raises(ValueError, match="does not parse"):
+        derived_frame(table, {"columns": [{"name": "x", "expr": "registered_pop +"}]}, part="p")
+
+
+def _accept(storage, tmp_path, dept, dataset_id, name, data, tag):
+    folder = tmp_path / tag
+    folder.mkdir()
+    (folder / name).write_bytes(data)
+    cat = load_catalog()
+    return accept_delivery(storage, cat, ingest(storage, cat, dept, dataset_id, [folder / name]).delivery)
+
+
+@pytest.mark.parametrize("kw, expected", [
+    ({}, None),
+    ({"stock_2020": 10_200}, "年末户籍人口 = 上年末 + 出生 − 死亡 + 迁入 − 迁出"),
+    ({"stock_2020": 10_200, "rural_2020": 2_200}, "年末户籍人口 = 上年末"),
+    ({"rural_2020": 2_000}, "城镇户籍 + 乡村户籍 = 户籍人口"),
+    ({"origin_2019": 400}, "adds up to 流动人口"),
+])
+def test_11_01_balances(storage, tmp_path, kw, expected):
+    report = _accept(storage, tmp_path, "11", "11-01", "户籍人口.csv", _rows(**kw).encode("utf-8"), "d")
+    if expected is None:
+        assert report["state"] == "validated", report["failures"]
+        return
+    assert report["state"] == "failed"
+    (line,) = [f for f in report["failures"] if expected in f]
+    assert "11-01" in line and "户籍人口.csv" in line and "152501 20" in line  # department, dataset, file and row
+
+
+def _homesteads(area_m2: float) -> bytes:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["XZQDM", "XZQMC", "GCMC", "ZJDZS", "ZJDMJ", "XZZJDZS", "YHDZHS", "JMDMJ", "TJND"])
+    ws.append(["152501100", "格日勒敖都苏木", "巴彦哈拉嘎查", 40, area_m2, 3, 1, 12.5, 2020])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_18_03_homestead_area_in_hm2_is_refused(storage, tmp_path):
+    assert _accept(storage, tmp_path, "18", "18-03", "gacha_development.xlsx", _homesteads(24_000.0), "m2")["state"] == "validated"
+    report = _accept(storage, tmp_path, "18", "18-03", "gacha_development.xlsx", _homesteads(2.4), "hm2")
+    assert report["state"] == "failed"
+    (line,) = report["failures"]
+    assert "ZJDMJ / ZJDZS" in line and "hm²" in line and "152501100 巴彦哈拉嘎查" in line
