@@ -17,7 +17,7 @@ from typing import Any
 
 from erenhot.storage import Storage
 
-CODE_VERSION = "0.3.0"  # bump when a change alters products for unchanged inputs and config
+CODE_VERSION = "0.4.0"  # bump when a change alters products for unchanged inputs and config
 
 
 def run_key(topic_code: str, input_versions: dict[str, str], config_digest: str, code_version: str = CODE_VERSION) -> str:

@@ -9,7 +9,9 @@ configurable grading profile):
   graded by ``location.travel_time_breaks_min`` → 区位优势度;
 * 农业生产适宜性 including grazing (牧业, the desert steppe's main production) outside
   生态保护极重要区, with 地块连片度; 城镇建设适宜性 with 区位 and 集中度 and the hard exclusions;
-* 承载规模, water first (以水定城 / 以水定人) and the minimum over constraints (短板);
+* 承载规模, water first (以水定城 / 以水定人) and the minimum over constraints (短板) → ``t03.carrying_scale``,
+  one row per figure with a stable ``key`` column (e.g. ``present_urban_land``, ``urban_carrying_scale``) that
+  downstream topics (T04) select by;
 * conflicts of current land use (三调) with the results.
 """
 
@@ -141,23 +143,23 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     else:
         notes.append("常住人口 (10-02) not delivered: the carrying scale is not compared with the present population.")
     scale_rows = [
-        {"项目 item": "可承载城镇人口（以水定人）water-bound population", "值 value": round(water_pop), "单位 unit": "人",
+        {"key": "water_bound_population", "项目 item": "可承载城镇人口（以水定人）water-bound population", "值 value": round(water_pop), "单位 unit": "人",
          "依据 basis": f"{quota_m3 / 1e4:,.0f} 万m³ × 生活工业占比 {float(quota['domestic_industrial_share']):.2f} ÷ {per_capita_m3:.1f} m³/人·a"},
-        {"项目 item": "水资源约束城镇建设用地（以水定城）water-bound urban land", "值 value": round(water_urban_km2, 2), "单位 unit": "km²",
+        {"key": "water_bound_urban_land", "项目 item": "水资源约束城镇建设用地（以水定城）water-bound urban land", "值 value": round(water_urban_km2, 2), "单位 unit": "km²",
          "依据 basis": f"× 人均城镇建设用地 {sc['per_capita_urban_land_m2']} m² (GB 50137-2011 band {sc['per_capita_land_band_m2']})"},
-        {"项目 item": "土地约束城镇建设用地 land-bound urban land", "值 value": round(land_urban_km2, 2), "单位 unit": "km²",
+        {"key": "land_bound_urban_land", "项目 item": "土地约束城镇建设用地 land-bound urban land", "值 value": round(land_urban_km2, 2), "单位 unit": "km²",
          "依据 basis": "城镇建设适宜区面积"},
-        {"项目 item": "城镇建设承载规模（短板）urban carrying scale", "值 value": round(urban_scale, 2), "单位 unit": "km²",
+        {"key": "urban_carrying_scale", "项目 item": "城镇建设承载规模（短板）urban carrying scale", "值 value": round(urban_scale, 2), "单位 unit": "km²",
          "依据 basis": f"min, binding: {urban_binding}"},
-        {"项目 item": "可承载耕地规模（以水定地）water-bound cropland", "值 value": round(water_crop_ha, 1), "单位 unit": "hm²",
+        {"key": "water_bound_cropland", "项目 item": "可承载耕地规模（以水定地）water-bound cropland", "值 value": round(water_crop_ha, 1), "单位 unit": "hm²",
          "依据 basis": f"农业占比 {float(quota['agri_share']):.2f} × 用水总量 ÷ 综合灌溉定额 {sc['irrigation_quota_m3_per_ha']} m³/hm²"},
-        {"项目 item": "土地约束耕地（种植业适宜）land-bound cropland", "值 value": round(land_crop_ha, 1), "单位 unit": "hm²", "依据 basis": "种植业适宜区面积"},
-        {"项目 item": "耕地承载规模（短板）cropland carrying scale", "值 value": round(crop_scale, 1), "单位 unit": "hm²",
+        {"key": "land_bound_cropland", "项目 item": "土地约束耕地（种植业适宜）land-bound cropland", "值 value": round(land_crop_ha, 1), "单位 unit": "hm²", "依据 basis": "种植业适宜区面积"},
+        {"key": "cropland_carrying_scale", "项目 item": "耕地承载规模（短板）cropland carrying scale", "值 value": round(crop_scale, 1), "单位 unit": "hm²",
          "依据 basis": f"min, binding: {crop_binding}"},
-        {"项目 item": "现状城镇用地 present urban land (三调 CZCSXM 201/202)", "值 value": round(urban_now_km2, 2), "单位 unit": "km²", "依据 basis": "01-46a.dltb"},
+        {"key": "present_urban_land", "项目 item": "现状城镇用地 present urban land (三调 CZCSXM 201/202)", "值 value": round(urban_now_km2, 2), "单位 unit": "km²", "依据 basis": "01-46a.dltb"},
     ]
     if population_now:
-        scale_rows.append({"项目 item": f"现状常住人口 resident population {population_now[0]}", "值 value": round(population_now[1]),
+        scale_rows.append({"key": "present_resident_population", "项目 item": f"现状常住人口 resident population {population_now[0]}", "值 value": round(population_now[1]),
                            "单位 unit": "人", "依据 basis": "10-02"})
     scale_table = pd.DataFrame(scale_rows)
 
