@@ -16,26 +16,32 @@ from erenhot import settings
 from erenhot.catalog import load_catalog
 from erenhot.landing import latest_delivery
 from erenhot.storage import Storage
+from flows.t01_plan_integration import t01_plan_integration
 from flows.t02_carrying_capacity import t02_carrying_capacity
 from flows.t03_suitability import t03_suitability
+from flows.t04_strategy_layout import t04_strategy_layout
 from flows.t05_urbanisation import t05_urbanisation
 from flows.t06_village_layout import t06_village_layout
 from flows.t07_consolidation_restoration import t07_consolidation_restoration
+from flows.t08_charm_quality_life import t08_charm_quality_life
 from flows.t09_forest_grass_wetland import t09_forest_grass_wetland
 from flows.t10_economic_strategy import t10_economic_strategy
 from flows.t11_eco_environment import t11_eco_environment
 from flows.t12_water_carrying_capacity import t12_water_carrying_capacity
 from flows.t13_agri_modernisation import t13_agri_modernisation
 from flows.t14_transport import t14_transport
+from flows.t15_culture_tourism import t15_culture_tourism
 from flows.topic_flow import PLAN_TZ
 from tasks.alerts import raise_overdue_alerts
 from tasks.deliveries import flush_event_outbox, ingest_delivery, publish_readiness_board, validate_delivery
 from tasks.watch import scan_landing
 
-TOPIC_FLOWS = {2: t02_carrying_capacity, 3: t03_suitability, 5: t05_urbanisation, 6: t06_village_layout,
-               7: t07_consolidation_restoration,
+TOPIC_FLOWS = {1: t01_plan_integration, 2: t02_carrying_capacity, 3: t03_suitability, 4: t04_strategy_layout,
+               5: t05_urbanisation,
+               6: t06_village_layout, 7: t07_consolidation_restoration, 8: t08_charm_quality_life,
                9: t09_forest_grass_wetland, 10: t10_economic_strategy, 11: t11_eco_environment,
-               12: t12_water_carrying_capacity, 13: t13_agri_modernisation, 14: t14_transport}
+               12: t12_water_carrying_capacity, 13: t13_agri_modernisation, 14: t14_transport,
+               15: t15_culture_tourism}
 BOUNDARY_DATASET = "01-04"
 
 

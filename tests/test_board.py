@@ -64,17 +64,17 @@ def test_asked_counts_follow_the_catalog(board_store):
         assert r["asked_added"] == added.get(r["seq"], 0)
         assert r["asked"] == r["asked_numbered"] + r["asked_added"]
     one = board[0]
-    assert (one["asked_numbered"], one["asked_added"], one["asked"]) == (48, 3, 51)
+    assert (one["asked_numbered"], one["asked_added"], one["asked"]) == (48, 5, 53)
     nineteen = board[18]
     assert nineteen["asked"] == nineteen["arrived"] == nineteen["missing"] == 0
     assert nineteen["note"] and nineteen["call_first"] == [] and nineteen["blocking_topics"] == []
-    assert sum(r["asked"] for r in board) == len(cat.datasets) == 158
+    assert sum(r["asked"] for r in board) == len(cat.datasets) == 164
 
 
 def test_arrived_validated_failed_missing_after_the_deliveries(board_store):
     _, _, board = board_store
     one, twelve, seventeen = board[0], board[11], board[16]
-    assert (one["arrived"], one["validated"], one["failed"], one["pending"], one["missing"]) == (2, 1, 1, 0, 49)
+    assert (one["arrived"], one["validated"], one["failed"], one["pending"], one["missing"]) == (2, 1, 1, 0, 51)
     assert one["failed_ids"] == ["01-27"] and "01-27" not in one["missing_ids"] and "01-14" not in one["missing_ids"]
     assert (seventeen["arrived"], seventeen["validated"], seventeen["failed"], seventeen["pending"],
             seventeen["missing"]) == (2, 1, 0, 1, 1)
@@ -84,7 +84,7 @@ def test_arrived_validated_failed_missing_after_the_deliveries(board_store):
         assert r["missing"] == r["asked"] - r["arrived"] == len(r["missing_ids"])
         assert r["arrived"] == r["validated"] + r["failed"] + r["pending"]
     untouched = board[1]
-    assert untouched["arrived"] == 0 and untouched["missing"] == untouched["asked"] == 9
+    assert untouched["arrived"] == 0 and untouched["missing"] == untouched["asked"] == 10
 
 
 def test_whom_to_call_first_and_blocked_topics(board_store):
@@ -97,13 +97,13 @@ def test_whom_to_call_first_and_blocked_topics(board_store):
         return [t.code for t in implemented if any(i.dataset == dataset_id and i.required for i in t.inputs)]
 
     # missing datasets that the implemented topics require; not the failed 01-27 (it arrived)
-    assert one["missing_needed"] == sorted(d.id for d in cat.datasets_of(1) if requiring(d.id) and d.id != "01-27")
+    assert one["missing_needed"] == [d.id for d in cat.datasets_of(1) if requiring(d.id) and d.id != "01-27"]
     assert {"01-03", "01-04", "01-28", "01-46a.dltb", "01-46a.fvc", "01-13", "01-47"} <= set(one["missing_needed"])
     call = {c["id"]: c for c in one["call_first"]}
     assert call["01-27"]["state"] == "failed" and call["01-27"]["topics"] == ["t02"]
-    assert call["01-04"]["topics"] == requiring("01-04") == ["t02", "t03", "t05", "t06", "t07", "t09", "t10", "t11", "t12", "t13", "t14"]
+    assert call["01-04"]["topics"] == requiring("01-04") == ["t01", "t02", "t03", "t04", "t05", "t06", "t07", "t08", "t09", "t10", "t11", "t12", "t13", "t14", "t15"]
     assert "01-14" not in call and "01-46a.npp" not in call  # not used / only optional
-    assert one["blocking_topics"] == ["t02", "t03", "t05", "t06", "t07", "t09", "t10", "t11", "t12", "t13", "t14"]
+    assert one["blocking_topics"] == ["t01", "t02", "t03", "t04", "t05", "t06", "t07", "t08", "t09", "t10", "t11", "t12", "t13", "t14", "t15"]
     assert by_seq[17]["blocking_topics"] == requiring("17-02") == ["t02", "t12"]  # 17-02 delivered, not validated
     assert [c["id"] for c in by_seq[17]["call_first"]] == ["17-02"]
     assert by_seq[17]["call_first"][0]["state"] == "delivered"
@@ -112,7 +112,7 @@ def test_whom_to_call_first_and_blocked_topics(board_store):
     assert by_seq[12]["blocking_topics"] == [] and by_seq[21]["blocking_topics"] == []  # optional inputs only
     assert by_seq[2]["blocking_topics"] == ["t10"]  # 02-07 重大项目 (02-06 railway lines are optional)
     assert [c["id"] for c in by_seq[2]["call_first"]] == ["02-07"]
-    assert one["blocking_topic_labels"][0].startswith("T02 ")
+    assert one["blocking_topic_labels"][0].startswith("T01 ")
 
 
 def test_table_rows_for_the_artifact(board_store):
@@ -121,12 +121,12 @@ def test_table_rows_for_the_artifact(board_store):
     assert len(rows) == 23 and all(tuple(r) == BOARD_COLUMNS for r in rows)
     first, total = rows[0], rows[-1]
     assert (first["序号"], first["部门"], first["应交"], first["已到"], first["通过"], first["未通过"], first["未交"]) == (
-        1, "自然资源局", 51, 2, 1, 1, 49)
+        1, "自然资源局", 53, 2, 1, 1, 51)
     assert "01-27（未通过）" in first["急需催交（课题必需）"] and "01-04（未交）" in first["急需催交（课题必需）"]
     assert "T02" in first["受阻课题"] and "T03" in first["受阻课题"]
     assert rows[18]["应交"] == 0 and rows[18]["备注"]
-    assert total["序号"] == "合计" and total["应交"] == 158 and total["已到"] == 5 and total["通过"] == 3
-    assert total["未通过"] == 1 and total["待验收"] == 1 and total["未交"] == 153
+    assert total["序号"] == "合计" and total["应交"] == 164 and total["已到"] == 5 and total["通过"] == 3
+    assert total["未通过"] == 1 and total["待验收"] == 1 and total["未交"] == 159
     assert all(isinstance(v, (int, str)) for r in rows for v in r.values())
     assert len(board_table_rows(board, totals=False)) == 22
     md = board_markdown(board)
@@ -151,7 +151,7 @@ def test_department_detail_lists_every_dataset_with_state_and_problems(board_sto
     assert problem["column"] == "HDX" and "fid 1" in problem["rows"]
     md = department_markdown(one)
     assert "| 01-27 | 27 | 地质活动断层分布图 | 未通过 failed |" in md and "HDX" in md and "急需催交" in md
-    assert len(one["datasets"]) == 51
+    assert len(one["datasets"]) == 53
     assert "清单未要求提供资料" in department_markdown(department_detail(storage, cat, "finance"))
     with pytest.raises(DeliveryError):
         department_detail(storage, cat, "no-such-bureau")
@@ -161,7 +161,7 @@ def test_empty_storage_board(tmp_path):
     cat = load_catalog()
     board = department_board(Storage(str(tmp_path / "empty")), cat)
     assert len(board) == 22 and sum(r["arrived"] for r in board) == 0
-    assert sum(r["missing"] for r in board) == 158
+    assert sum(r["missing"] for r in board) == 164
     needed = {i for t in cat.topics if t.implemented for i in (x.dataset for x in t.dataset_inputs(required=True))}
     assert {i for r in board for i in r["missing_needed"]} == needed
 

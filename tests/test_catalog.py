@@ -98,7 +98,8 @@ def test_catch_alls(cat: Catalog) -> None:
         assert "根据工作需要" in d.name_zh and d.kind == "other" and d.parent is None
     for d in cat.numbered_items():
         assert d.catch_all == ("根据工作需要" in d.name_zh), d.id
-    assert [d.id for d in cat.children_of("01-46a")] == ["01-46a.dltb", "01-46a.fvc", "01-46a.npp"]
+    assert [d.id for d in cat.children_of("01-46a")] == ["01-46a.dltb", "01-46a.fvc", "01-46a.npp", "01-46a.tdlyztgh",
+                                                       "01-46a.ghzb"]
     for child in cat.children_of("01-46a"):
         assert child.seed_item == "46" and child.department_seq == 1
 
@@ -121,6 +122,10 @@ DELIVERY_IDS = {
     "05-04", "10-01", "02-07", "11-01",
     # topic 6 乡村振兴与嘎查布局
     "18-02", "18-03",
+    # topic 1 现行规划一体化评估 (old plans under catch-alls)
+    "01-46a.tdlyztgh", "01-46a.ghzb", "02-10.ztgnq", "08-07.csztgh",
+    # topic 15 文化与旅游, topic 8 魅力特色与高品质生活
+    "06-03", "06-04", "01-32", "06-06.heritage", "14-01", "14-02", "15-01", "08-07.quality",
 }
 
 
@@ -141,7 +146,7 @@ def test_deliveries(cat: Catalog) -> None:
         assert d.used_by, d.id
         if d.is_spatial:
             assert d.delivery["crs"] == "CGCS2000", d.id
-    assert cat.dataset("01-04").used_by == (2, 3, 5, 6, 7, 9, 10, 11, 12, 13, 14)
+    assert cat.dataset("01-04").used_by == tuple(range(1, 16))
     assert cat.dataset("01-06").delivery is None and cat.dataset("01-06").used_by == ()
 
 
@@ -229,7 +234,7 @@ def test_t03_contract(cat: Catalog) -> None:
 
 
 def test_implemented_topics(cat: Catalog) -> None:
-    assert [t.seq for t in cat.topics if t.implemented] == [2, 3, 5, 6, 7, 9, 10, 11, 12, 13, 14]
+    assert [t.seq for t in cat.topics if t.implemented] == list(range(1, 16))
 
 
 def test_topic_lookup(cat: Catalog) -> None:
@@ -321,9 +326,13 @@ def test_deliverables(cat: Catalog) -> None:
     for t in cat.topics:
         assert t.research_points_zh, t.code
         assert t.deliverables.report_zh, t.code
+        drawn = {o.map_zh for o in t.outputs}
         if not t.implemented:  # planned topics: every seed map is drawn from some output layer
-            drawn = {o.map_zh for o in t.outputs}
             assert set(t.deliverables.maps_zh) <= drawn, (t.code, set(t.deliverables.maps_zh) - drawn)
+        else:  # implemented topics: a seed map is drawn, or the notes say why not (or who draws it)
+            notes = " ".join(t.notes)
+            missing = {m for m in t.deliverables.maps_zh if m not in drawn and m not in notes}
+            assert not missing, (t.code, missing)
         assert any(o.kind == "report" for o in t.outputs), t.code
 
 
@@ -381,7 +390,7 @@ def test_to_mermaid(cat: Catalog) -> None:
         assert f'{t.code}["T{t.seq:02d} {t.short_zh}"]' in text
     assert "T02 资源环境承载能力评价" in text
     assert re.search(r"t02 -->\|\"[^\"]*t02\.eco_importance[^\"]*\"\| t03", text)
-    assert "class t02,t03,t05,t06,t07,t09,t10,t11,t12,t13,t14 implemented" in text
+    assert "class t01,t02,t03,t04,t05,t06,t07,t08,t09,t10,t11,t12,t13,t14,t15 implemented" in text
 
 
 def test_no_prefect_import() -> None:

@@ -53,7 +53,7 @@ def test_missing_needed_datasets_are_overdue_and_alerted_once(storage, cat):
         assert r["topics"] == requiring
         assert r["implemented_topics"] == [c for c in requiring if c in implemented]
         assert r["needed_by_implemented"] == bool(r["implemented_topics"])
-    assert by_id["01-04"]["implemented_topics"] == ["t02", "t03", "t05", "t06", "t07", "t09", "t10", "t11", "t12", "t13", "t14"]
+    assert by_id["01-04"]["implemented_topics"] == ["t01", "t02", "t03", "t04", "t05", "t06", "t07", "t08", "t09", "t10", "t11", "t12", "t13", "t14", "t15"]
 
     first = new_overdue_alerts(storage, cat, TODAY, due_dates=past(5))
     assert sorted(r["dataset"] for r in first) == sorted(by_id)

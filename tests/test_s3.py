@@ -185,7 +185,7 @@ def test_the_main_job_runs_on_s3(prefect_server, s3_url, tmp_path):
     url = f"{s3_url}/main-job"
     small_kit(tmp_path / "kit")
     summary = plan(kit_dir=str(tmp_path / "kit"), storage_url=url, config_overrides={"t02": {"grid.cell_size_m": 1000}})
-    assert set(summary["topics"]) == {"t02", "t03", "t05", "t06", "t07", "t09", "t10", "t11", "t12", "t13", "t14"}
+    assert set(summary["topics"]) == {"t01", "t02", "t03", "t04", "t05", "t06", "t07", "t08", "t09", "t10", "t11", "t12", "t13", "t14", "t15"}
     assert {t["state"] for t in summary["topics"].values()} == {"done"}
     storage = Storage(url)
     st = plan_status(storage, load_catalog())
