@@ -21,7 +21,7 @@ from erenhot.storage import Storage
 from erenhot.topics import t04_strategy_layout as t04
 from kit_helpers import small_kit
 
-UPSTREAM = ("t02", "t14", "t03", "t12", "t05", "t11", "t09")
+UPSTREAM = ("t02", "t14", "t03", "t12", "t05", "t11", "t09", "t01")
 # grassland 0401 as "cropland": candidates of the farmland line then overlap the red line (and the town)
 OVERLAP = {"yjjbnt.eligible_dlbm": ["0101", "0102", "0103", "0401"]}
 LINES = {"STBHHX": "t04.stbhhx", "YJJBNT": "t04.yjjbnt", "CZKFBJ": "t04.czkfbj"}
@@ -135,6 +135,13 @@ def test_indicator_table_equals_the_upstream_figures(evaluated):
     # the line areas equal the published lines of this run
     for key, layer, scale in (("stbhhx_area", "t04.stbhhx", 1e-6), ("yjjbnt_area", "t04.yjjbnt", 1e-4), ("czkfbj_area", "t04.czkfbj", 1e-6)):
         assert ind.loc[key, "value_2035"] == pytest.approx(_vec(storage, default, layer)["MJ"].sum() * scale, rel=1e-6)
+    # the old plans' targets (topic 1) stand beside the new figures, converted to the entry's unit
+    old = pd.read_csv(io.BytesIO(_layer(storage, readiness, "t01.indicator_system")), encoding="utf-8-sig").set_index("key")
+    assert ind.loc["cultivated_land", "old_plan_target"] == pytest.approx(old.loc["cultivated_land", "target_value"])  # 公顷 = hm²
+    assert ind.loc["urban_land", "old_plan_target"] == pytest.approx(old.loc["city_construction_land", "target_value"])  # km²
+    assert ind.loc["forest_area", "old_plan_target_year"] == old.loc["forest_land", "target_year"]
+    assert "t01.indicator_system" in ind.loc["cultivated_land", "source"]
+    assert pd.isna(ind.loc["stbhhx_area", "old_plan_target"]) and "give no red_line_area" in ind.loc["stbhhx_area", "note"]
     # what no input gives stays empty and says why
     assert pd.isna(ind.loc["forest_cover", "value_2035"]) and "not available" in ind.loc["forest_cover", "note"]
     assert "t12.water_targets" in ind.loc["water_use_total", "source"]
@@ -176,6 +183,12 @@ def test_structure_layout_and_report(evaluated):
     assert f"取等别 ≤ {load_config('t04_strategy_layout').get('yjjbnt.max_grade')}" in text and "{fp." not in text
     for ds in ("01-47", "01-40", "01-46a.dltb"):
         assert readiness["datasets"][ds]["version"] in text
+
+
+@pytest.mark.parametrize("a, b, factor", [("公顷", "hm²", 1.0), ("平方公里", "hm²", 100.0), ("hm²", "km²", 0.01),
+                                          ("万亩", "hm²", 1e4 / 15), ("%", "%", 1.0), ("公顷", "%", None), ("吨", "hm²", None)])
+def test_unit_factor(a, b, factor):
+    assert t04.unit_factor(a, b) == (pytest.approx(factor) if factor is not None else None)
 
 
 def test_select_value_refuses_an_ambiguous_selection():

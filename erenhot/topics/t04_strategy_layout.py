@@ -54,7 +54,26 @@ LINE_OUTPUT = {"STBHHX": "t04.stbhhx", "YJJBNT": "t04.yjjbnt", "CZKFBJ": "t04.cz
 LINE_COLOURS = {"STBHHX": "#006d2c", "YJJBNT": "#b8860b", "CZKFBJ": "#cb181d"}
 SPACE_CODES = {"生态空间": 1, "农业空间": 2, "城镇空间": 3}
 TABLE_LAYERS = ("t03.carrying_scale", "t05.population_forecast", "t05.urbanisation_rate", "t05.land_demand",
-                "t12.water_targets", "t12.water_bound_scales", "t09.targets")
+                "t12.water_targets", "t12.water_bound_scales", "t09.targets", "t01.indicator_system")
+OLD_PLAN_LAYER = "t01.indicator_system"
+# units as the old plans' tables write them → (quantity, factor to the base unit of that quantity)
+UNIT_FACTORS = {"公顷": ("area", 1.0), "hm²": ("area", 1.0), "hm2": ("area", 1.0), "平方公里": ("area", 100.0),
+                "km²": ("area", 100.0), "km2": ("area", 100.0), "亩": ("area", 1 / 15), "万亩": ("area", 1e4 / 15),
+                "平方米/人": ("per_capita", 1.0), "m²/人": ("per_capita", 1.0), "%": ("share", 1.0),
+                "人": ("persons", 1.0), "万人": ("persons", 1e4), "万m³": ("water", 1.0), "万立方米": ("water", 1.0),
+                "亿立方米": ("water", 1e4)}
+
+
+def unit_factor(from_unit: str, to_unit: str) -> float | None:
+    """Factor that turns a value in ``from_unit`` into ``to_unit`` (公顷/hm², 平方公里/km², 亩, 万亩,
+    平方米/人, %, 人/万人, 万m³/亿立方米); ``None`` when either is unknown or they measure different things.
+    1 hm² = 0.01 km² = 15 亩 (GB 3100-1993 法定计量单位; 亩 = 666.67 m²)."""
+    a, b = UNIT_FACTORS.get(str(from_unit).strip()), UNIT_FACTORS.get(str(to_unit).strip())
+    if str(from_unit).strip() == str(to_unit).strip():
+        return 1.0
+    if a is None or b is None or a[0] != b[0]:
+        return None
+    return a[1] / b[1]
 NOT_PRODUCED = [
     ("战略定位与发展愿景 strategic positioning and vision", "落实国家战略定位 (一带一路, 向北开放桥头堡, 口岸城市) and the 发展愿景 are "
      "statements the planners and the 发改委 make; no dataset gives them"),
@@ -213,8 +232,14 @@ def select_value(frames: dict[str, pd.DataFrame], spec: dict[str, Any], year: in
 def indicator_table(frames: dict[str, pd.DataFrame], entries: list[dict[str, Any]], years: list[int]) -> pd.DataFrame:
     """The 约束性/预期性 indicator table: one row per config entry with base and target values and sources.
 
-    Columns ``key, name_zh, unit, attribute, base_year, base_value, value_<year>…, source, note``; a
-    value the inputs do not give is empty and ``note`` says why (never invented).
+    Columns ``key, name_zh, unit, attribute, base_year, base_value, value_<year>…, old_plan,
+    old_plan_target_year, old_plan_target, old_plan_unit, source, note``; a value the inputs do not
+    give is empty and ``note`` says why (never invented). ``old_plan*`` are the target of the same
+    indicator in the current (old) plans, from topic 1's ``t01.indicator_system`` rows whose ``key``
+    is the entry's ``old_plan.key`` (the plan and indicator as delivered in 01-46a.ghzb; the target
+    converted to the entry's unit by :func:`unit_factor`, or kept in its own unit with a note when the
+    units do not convert), so the new plan's figure stands beside the one it replaces (多规合一, seed
+    topic 1 指标体系). Without topic 1's table the columns stay empty.
     """
     rows = []
     for e in entries:
@@ -231,6 +256,23 @@ def indicator_table(frames: dict[str, pd.DataFrame], entries: list[dict[str, Any
                 val, src, _ = select_value(frames, e["target"], y)
                 row[f"value_{y}"] = round(val, 4) if val is not None else None
                 sources.append(f"{y}: {src}")
+        row.update(old_plan=None, old_plan_target_year=None, old_plan_target=None, old_plan_unit=None)
+        old = e.get("old_plan")
+        if old and OLD_PLAN_LAYER in frames:
+            t01 = frames[OLD_PLAN_LAYER]
+            match = t01[t01["key"].astype(str) == str(old["key"])].sort_values("target_year")
+            if len(match):
+                last = match.iloc[-1]  # the latest target when several plans give one
+                factor = unit_factor(str(last["unit"]), e["unit"])
+                row.update(old_plan=f"{last['plan']} · {last['indicator']}", old_plan_target_year=int(last["target_year"]))
+                if factor is None:  # shown as delivered, in its own unit
+                    row.update(old_plan_target=float(last["target_value"]), old_plan_unit=str(last["unit"]))
+                    notes.append(f"the old plan gives {old['key']} in {last['unit']}, not convertible to {e['unit']}")
+                else:
+                    row.update(old_plan_target=round(float(last["target_value"]) * factor, 4), old_plan_unit=e["unit"])
+                sources.append(f"现行规划: {OLD_PLAN_LAYER} [key={old['key']}] · target_value")
+            else:
+                notes.append(f"the old plans (01-46a.ghzb via {OLD_PLAN_LAYER}) give no {old['key']}")
         if e.get("not_available"):
             notes.append(f"not available: {e['not_available']}")
         row["source"] = "; ".join(sources) if sources else "not available"
