@@ -46,6 +46,27 @@ def test_touching_lines_do_not_overlap():
     assert summary["area_m2"].tolist() == [0.0, 0.0, 0.0] and summary["n_pairs"].sum() == 0
 
 
+def test_features_overlapping_inside_one_line_are_reported_and_made_disjoint():
+    # two red-line patches of 100 × 100 overlapping by 50 × 100: 5,000 m² would be counted twice
+    lines = {"STBHHX": _gdf((0, 0, 100, 100), (50, 0, 150, 100)), "YJJBNT": _gdf(), "CZKFBJ": _gdf()}
+    assert cl.self_overlaps(lines).set_index("line").loc["STBHHX", "area_m2"] == pytest.approx(5000.0)
+    with pytest.raises(cl.ControlLineOverlapError, match="STBHHX ∩ STBHHX = 5,000.0 m²"):
+        cl.check_no_overlap(lines, 1.0)
+    flat = cl.make_disjoint(lines["STBHHX"])
+    assert flat.geometry.area.tolist() == pytest.approx([10_000.0, 5_000.0]) and flat["n"].tolist() == [0, 1]
+    cl.check_no_overlap({**lines, "STBHHX": flat}, 1.0)
+
+
+def test_overlapping_grade_polygons_give_the_parcel_its_best_grade_once():
+    # one 100 × 100 cropland parcel under two overlapping 01-40 polygons (grades 9 and 7, overlap 50 × 100)
+    parcel = gpd.GeoDataFrame({"DLBM": ["0103"]}, geometry=[shapely.box(0, 0, 100, 100)], crs=CRS)
+    quality = gpd.GeoDataFrame({"LYD": [9, 7]}, geometry=[shapely.box(0, 0, 100, 100), shapely.box(50, 0, 100, 100)], crs=CRS)
+    pieces = cl.cropland_quality(parcel, quality, "LYD")
+    assert pieces.geometry.area.sum() == pytest.approx(10_000.0)  # not 15,000
+    by_grade = pieces.assign(a=pieces.geometry.area).groupby("grade")["a"].sum()
+    assert by_grade.to_dict() == pytest.approx({7.0: 5_000.0, 9.0: 5_000.0})
+
+
 def test_precedence_resolves_to_zero_and_says_what_was_given_up(overlapping):
     resolved, removed = cl.resolve_overlaps(overlapping, ["STBHHX", "YJJBNT", "CZKFBJ"])
     after = cl.check_no_overlap(resolved, 1e-6)

@@ -138,7 +138,9 @@ def test_indicator_table_equals_the_upstream_figures(evaluated):
     # the old plans' targets (topic 1) stand beside the new figures, converted to the entry's unit
     old = pd.read_csv(io.BytesIO(_layer(storage, readiness, "t01.indicator_system")), encoding="utf-8-sig").set_index("key")
     assert ind.loc["cultivated_land", "old_plan_target"] == pytest.approx(old.loc["cultivated_land", "target_value"])  # 公顷 = hm²
-    assert ind.loc["urban_land", "old_plan_target"] == pytest.approx(old.loc["city_construction_land", "target_value"])  # km²
+    assert ind.loc["yjjbnt_area", "old_plan_target"] == pytest.approx(old.loc["basic_farmland", "target_value"])
+    # 城规 城市建设用地 (centre city) is another measure than 城镇建设用地规模: not put side by side
+    assert pd.isna(ind.loc["urban_land", "old_plan_target"])
     assert ind.loc["forest_area", "old_plan_target_year"] == old.loc["forest_land", "target_year"]
     assert "t01.indicator_system" in ind.loc["cultivated_land", "source"]
     assert pd.isna(ind.loc["stbhhx_area", "old_plan_target"]) and "give no red_line_area" in ind.loc["stbhhx_area", "note"]

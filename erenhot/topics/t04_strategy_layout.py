@@ -83,7 +83,8 @@ NOT_PRODUCED = [
      "the data supports"),
     ("重点片区、重点板块 key areas and blocks", "drawn by the planners; the structure map shows only data-given centres (T05 rank), "
      "hubs (T14), road/rail axes (T14, 02-06) and ecological sources/corridors (T11)"),
-    ("指导性指标 of topic 1 (t01.indicator_system)", "topic 1 is not implemented; the indicator table is filled from the implemented topics"),
+    ("指导性指标 beyond the old plans'", "the new plan's indicators are filled from the upstream topics; topic 1's table gives the old "
+     "plans' targets beside them only where the same indicator (key) exists; 上级分解 targets are not delivered"),
     ("GHFQDM / YSDM codes", "the code lists of the 市级国土空间总体规划数据库规范 were not read (spec §4.1, §4.5 [L]); the fields are left empty"),
 ]
 
@@ -201,6 +202,10 @@ def select_value(frames: dict[str, pd.DataFrame], spec: dict[str, Any], year: in
         if column not in sel.columns:
             raise ValueError(f"t04 indicator: {layer} has no column {column!r} (columns: {list(map(str, frame.columns))})")
         values = pd.to_numeric(sel[column], errors="coerce")
+        text = sel[column][values.isna() & sel[column].notna() & (sel[column].astype(str).str.strip() != "")]
+        if len(text):
+            raise ValueError(f"t04 indicator: {layer} [{', '.join(where_txt)}] column {column!r} holds text, not a number: "
+                             f"{text.astype(str).iloc[0]!r}")
         col_txt = str(column)
     agg = str(spec.get("agg", "one"))
     if agg == "one":
@@ -439,7 +444,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
         else:
             raise ValueError(f"stbhhx.components: unknown component {comp!r} (01-47, 01-07, t11_sources, t02_extreme)")
         g = _clip(g.to_crs(crs)[cols + ["geometry"]], city_geom, exclude)
-        comps[comp] = g
+        comps[comp] = cl.make_disjoint(g.reset_index(drop=True))  # overlapping patches of one source: counted once
     if not comps:
         raise ValueError("stbhhx.components gives no red-line candidate")
     disjoint, _ = cl.resolve_overlaps(comps, list(comps), 0.0)
@@ -478,6 +483,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
             raise ValueError(f"t05.development_boundary has no field {f}")
     czkfbj = gpd.GeoDataFrame({"GHFQDM": None, "GHFQMC": bnd["GHFQMC"].astype(str),
                                "LX": bnd["LX"].astype(str) if "LX" in bnd else None}, geometry=bnd.geometry.values, crs=crs)
+    czkfbj = cl.make_disjoint(czkfbj)
 
     # ── overlaps and precedence ─────────────────────────────────────────────────────────────
     progress(0.36, "overlaps and precedence")
@@ -507,6 +513,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     cz = cz.assign(BSM=[f"{i + 1:08d}" for i in range(len(cz))], YSDM=None)
     cz = cz[["BSM", "YSDM", "XZQDM", "XZQMC", "GHFQDM", "GHFQMC", "LX", "MJ", "area_km2", "geometry"]]
     final = {"STBHHX": st, "YJJBNT": yj, "CZKFBJ": cz}
+    cl.check_no_overlap(final, float(cv["overlap_tolerance_m2"]))  # the published lines themselves, after the township split
 
     # ── 规划分区 and spaces ────────────────────────────────────────────────────────────────────
     progress(0.48, "规划分区 and the three spaces")
@@ -532,10 +539,15 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     lines_union = shapely.union_all([_union(g) for g in final.values()])
     oth = _polygons(other, grid).dissolve(by="code", as_index=False)
     oth = _clip(oth, city_geom, lines_union)
+    ghfq_codes = {k: int(c) for k, c in zv["ghfq_codes"].items()}
+    unknown = sorted(set(final["CZKFBJ"]["GHFQMC"].astype(str)) - set(ghfq_codes))
+    if unknown:
+        raise ValueError(f"t05.development_boundary: GHFQMC value(s) {unknown} have no zone code in zones.ghfq_codes "
+                         f"(known: {sorted(ghfq_codes)})")
     line_zones = [final["STBHHX"][["geometry"]].assign(code=int(zv["line_codes"]["STBHHX"])),
                   final["YJJBNT"][["geometry"]].assign(code=int(zv["line_codes"]["YJJBNT"])),
                   final["CZKFBJ"][["GHFQMC", "geometry"]].assign(
-                      code=lambda d: d["GHFQMC"].map({k: int(c) for k, c in zv["ghfq_codes"].items()}).fillna(41).astype(int))
+                      code=lambda d: d["GHFQMC"].map(ghfq_codes).astype(int))
                   .drop(columns="GHFQMC")]
     zones_all = pd.concat([*[z for z in line_zones if len(z)], oth[["code", "geometry"]]], ignore_index=True)
     zones_all = gpd.GeoDataFrame(zones_all, geometry="geometry", crs=crs).dissolve(by="code", as_index=False)
@@ -579,7 +591,8 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     for layer in TABLE_LAYERS:
         if inputs.has_layer(layer):
             frames[layer] = _csv(inputs, layer)
-    frames["01-47"] = inputs.vector("01-47").to_crs(crs)
+    # the delivered red line as one area inside the city (overlapping patches counted once), as the target is
+    frames["01-47"] = gpd.GeoDataFrame(geometry=[shapely.intersection(_union(inputs.vector("01-47").to_crs(crs)), city_geom)], crs=crs)
     frames["01-46a.dltb"] = dltb
     if inputs.has("01-07"):
         frames["01-07"] = inputs.vector("01-07").to_crs(crs)
