@@ -4,7 +4,6 @@ validation → T02 on a 1 km grid → T14, T11 → T15 when its composer exists 
 
 from __future__ import annotations
 
-import importlib.util
 import io
 
 import geopandas as gpd
@@ -25,9 +24,9 @@ from erenhot.topics import t02_carrying_capacity as t02
 from erenhot.topics import t08_charm_quality_life as t08
 from erenhot.topics import t11_eco_environment as t11
 from erenhot.topics import t14_transport as t14
+from erenhot.topics import t15_culture_tourism as t15
 from kit_helpers import small_kit
 
-HAVE_T15 = importlib.util.find_spec("erenhot.topics.t15_culture_tourism") is not None
 T08_DATASETS = ("14-01", "14-02", "15-01", "08-07.quality")
 
 
@@ -63,7 +62,7 @@ def evaluated(tmp_path_factory):
     kit = small_kit(root / "kit")
     storage = Storage(str(root / "store"))
     cat = load_catalog()
-    codes = ("t02", "t14", "t11", "t08") + (("t15",) if HAVE_T15 else ())
+    codes = ("t02", "t14", "t11", "t15", "t08")
     needed = ["01-04"] + sorted({i.dataset for code in codes for i in cat.topic(code).dataset_inputs()
                                  if i.dataset in kit.datasets and i.dataset != "01-04"})
     reports = {}
@@ -75,10 +74,7 @@ def evaluated(tmp_path_factory):
     r02 = t02.run(storage, cat, check_readiness(storage, cat, cat.topic("t02")).to_dict(), {"grid.cell_size_m": 1000})
     r14 = t14.run(storage, cat, check_readiness(storage, cat, cat.topic("t14")).to_dict(), {})
     t11.run(storage, cat, check_readiness(storage, cat, cat.topic("t11")).to_dict(), {})
-    if HAVE_T15:
-        from erenhot.topics import t15_culture_tourism as t15
-
-        t15.run(storage, cat, check_readiness(storage, cat, cat.topic("t15")).to_dict(), {})
+    t15.run(storage, cat, check_readiness(storage, cat, cat.topic("t15")).to_dict(), {})
     ready = check_readiness(storage, cat, cat.topic("t08")).to_dict()
     result = t08.run(storage, cat, ready, {})
     return kit, storage, r02, r14, ready, result
@@ -102,10 +98,7 @@ def test_every_catalog_output_is_published_and_maps_are_in_the_report(evaluated)
     for ds in T08_DATASETS:
         assert ready["datasets"][ds]["version"] in text, ds
     assert "t11.ecological_security_pattern" in ready["layers"]
-    if HAVE_T15:
-        assert "t15.cultural_tourism_resources" in ready["layers"]
-    else:
-        assert any("t15.cultural_tourism_resources is not published" in n for n in result["notes"])
+    assert "t15.cultural_tourism_resources" in ready["layers"]
 
 
 def test_coverage_table_adds_up_and_gaps_follow_the_standard(evaluated):
@@ -163,9 +156,6 @@ def test_charm_zones_and_recreation_network_from_t15_and_t11(evaluated):
     assert "生态廊道" in set(network["kind"])  # T11's corridors always join the network
     pattern = gpd.read_parquet(io.BytesIO(storage.read_bytes(ready["layers"]["t11.ecological_security_pattern"]["path"])))
     assert int((network["kind"] == "生态廊道").sum()) == int((pattern["kind"] == "corridor").sum())
-    if not HAVE_T15:
-        assert len(zones) == 0
-        return
     resources = gpd.read_parquet(io.BytesIO(storage.read_bytes(ready["layers"]["t15.cultural_tourism_resources"]["path"])))
     corridors = gpd.read_parquet(io.BytesIO(storage.read_bytes(ready["layers"]["t15.tourism_network"]["path"])))
     assert int((network["source"] == "t15.tourism_network").sum()) == len(corridors)

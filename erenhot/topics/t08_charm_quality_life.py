@@ -185,7 +185,8 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
             which = np.where(urban, uwhich, rwhich).astype(np.int32)
             if mode == "walk":
                 upop = float(population[urban].sum())
-                walk15[cname] = float(population[urban & np.isfinite(umin) & (umin <= 15.0)].sum()) / upop * 100.0 if upop > 0 else np.nan
+                walk_min = float(v["quality"]["walk_minutes"])
+                walk15[cname] = float(population[urban & np.isfinite(umin) & (umin <= walk_min)].sum()) / upop * 100.0 if upop > 0 else np.nan
         covered_by_class[cname] = covered
         by_zone = sv.coverage_by_zone(covered, population, zones, zone_names)
         for r in by_zone.itertuples():
@@ -264,30 +265,28 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     green = sv.green_space_ratio(dltb, list(q["green_dlbm"]), list(tv["urban_czcsxm"]))
     urban_pop = float(population[urban].sum())
     qrows = []
-    delivered_year = None
+    survey_year = int(q["survey_year"])  # the derived figures are of the 三调 (and the population on its land)
     if inputs.has("08-07.quality"):
         qd = inputs.table("08-07.quality")
         ver = inputs.version("08-07.quality")
         for r in qd.itertuples():
             qrows.append({"indicator": str(r.indicator), "year": int(r.year), "kind": str(r.kind), "value": float(r.value), "unit": str(r.unit),
                           "source": f"08-07.quality {ver}", "method": "delivered"})
-        now = qd[qd["kind"].astype(str) == "现状"]
-        delivered_year = int(now["year"].max()) if len(now) else None
     else:
         notes.append("城市品质提升指标 (08-07.quality) not delivered: only the indicators derivable from data are listed.")
     derived_kind = "现状（数据推算）"
-    qrows.append({"indicator": "城市建成区绿地率", "year": delivered_year, "kind": derived_kind, "value": round(green["ratio_pct"], 2), "unit": "%",
+    qrows.append({"indicator": "城市建成区绿地率", "year": survey_year, "kind": derived_kind, "value": round(green["ratio_pct"], 2), "unit": "%",
                   "source": f"01-46a.dltb {inputs.version('01-46a.dltb')}",
                   "method": f"三调 {'/'.join(q['green_dlbm'])} 公园与绿地 {green['green_km2']:.3f} km² ÷ 城镇用地 (CZCSXM {'/'.join(tv['urban_czcsxm'])}) {green['urban_km2']:.3f} km²"})
-    qrows.append({"indicator": "城镇人均公园绿地面积", "year": delivered_year, "kind": derived_kind,
+    qrows.append({"indicator": "城镇人均公园绿地面积", "year": survey_year, "kind": derived_kind,
                   "value": round(green["green_km2"] * 1e6 / urban_pop, 2) if urban_pop > 0 else np.nan, "unit": "m²/人",
                   "source": "01-46a.dltb, t14.population",
                   "method": f"三调 {'/'.join(q['green_dlbm'])} 面积 ÷ 城镇用地上的常住人口 {urban_pop:,.0f} 人"})
     for cname, label in q["walk15_classes"].items():
         if cname in walk15:
-            qrows.append({"indicator": label, "year": delivered_year, "kind": derived_kind, "value": round(walk15[cname], 1), "unit": "%",
+            qrows.append({"indicator": label, "year": survey_year, "kind": derived_kind, "value": round(walk15[cname], 1), "unit": "%",
                           "source": f"{classes[cname]['dataset']}, t14.population",
-                          "method": f"城镇用地上常住人口中步行 {tv['walk_kmh']:g} km/h 15 分钟内可达{classes[cname]['label']}者的比例"})
+                          "method": f"城镇用地上常住人口中步行 {tv['walk_kmh']:g} km/h {q['walk_minutes']:g} 分钟内可达{classes[cname]['label']}者的比例"})
     quality = pd.DataFrame(qrows, columns=["indicator", "year", "kind", "value", "unit", "source", "method"])
 
     progress(0.82, "writing layers and tables")
@@ -394,7 +393,9 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
                 ["以下内容需要规划判断或尚无交付契约的资料，未由数据推导，故不伪造：魅力空间格局与发展模式、发展路径和“二连品牌”定位；"
                  "历史文化名村保护目录与要求、文化遗产廊道与田园综合体的选定（需 T15 与文物部门名录及规划方案）；"
                  "公共服务设施的规划选址、规模与建设时序（本研究给出覆盖、千人指标缺口与盲区作为布局指引的依据）；"
-                 "区域旅游分布图（t08.tourism_distribution）仅重复 T15 的资源分布，本专题不再单列；08-01 城市绿化、海绵城市规划为文本资料，未读取。"]),
+                 "区域旅游分布图（t08.tourism_distribution）仅重复 T15 的资源分布，本专题不再单列；08-01 城市绿化、海绵城市规划为文本资料，未读取；"
+                 f"城镇步行生活圈沿街道网络的时间（需要 1:500–1:2000 城市道路与人行通道，未交付）：城镇用地上按步行 {tv['walk_kmh']:g} km/h "
+                 "均匀通行计算，即步行距离口径（GB 50180-2018 生活圈以步行距离界定），路网只用于乡村与驾车的时间。"]),
         Section("6 说明 Notes", notes or ["—"]),
     ]
     summary = {"覆盖 coverage": records(coverage[coverage["zone"] == "全市 whole city"]), "品质指标 quality": records(quality)}

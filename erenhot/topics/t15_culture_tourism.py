@@ -365,7 +365,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     _put_map(writer, "t15.tourism_network",
              _network_map(writer, roads, network, resources, colours, f"二连浩特市{topic.output('t15.tourism_network').name_zh}"))
     if projects is not None and len(projects):
-        flag = near.set_index("项目名称 XMMC")["近期 near_term"]
+        flag = near.groupby("项目名称 XMMC")["近期 near_term"].any()  # two projects may share a name
         pts = tm.representative_points(list(projects.geometry))
         codes = [1 if bool(flag.get(n, False)) else 2 for n in projects["XMMC"]]
         png = maps.render_point_map([p.x for p in pts], [p.y for p in pts], codes, grid,
@@ -433,6 +433,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
                  "发展规划、06-02 文化产业发展规划、06-05 “十四五”规划设想为文本，未读取）；以国门界碑为代表的魅力特色区（专题八以本专题的资源"
                  "与廊道为输入划定）；跨境旅游首选地策略与“一带一路”节点城市定位（需规划判断）；教育、卫生、文化、养老设施的布局"
                  "（14-02、15-01 由专题八公共服务设施研究读取，本专题不重复）。"]),
+        Section("6 说明 Notes", notes or ["—"]),
     ]
     summary_tables = {"资源分类 resources by category": records(by_cat), "旅游廊道 corridors": records(corridor_show),
                       "近期项目 near-term": records(near_only)}
