@@ -42,7 +42,6 @@ from erenhot.topics.inputs import TopicInputs
 
 CODE = "t01"
 CONFIG = "t01_plan_integration"
-CITY_CODE = "152501"
 #: qualitative colours of the conflict types (rule order; presentation only)
 TYPE_COLOURS = ("#d7191c", "#b2182b", "#e66101", "#fdae61", "#fee08b", "#762a83", "#8c510a", "#1a9850", "#66bd63",
                 "#a6d96a", "#5e3c99", "#f46d43", "#2c7bb6", "#abd9e9", "#999999", "#4d4d4d")
@@ -251,6 +250,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
         zones = townships
         if p.get("extent_layer"):
             if p["extent_layer"] not in layers:
+                notes.append(f"implementation review of {p['plan']}: its extent layer {p['extent_layer']} is not delivered, not evaluated.")
                 continue
             ext = shapely.union_all(layers[p["extent_layer"]].geometry.to_numpy())
             zones = townships.assign(geometry=townships.geometry.intersection(ext))
@@ -268,7 +268,11 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     if inputs.has("10-02"):
         pop = inputs.table("10-02")
         pop["XZQDM"] = pop["XZQDM"].astype(str)
-        rows = pop[pop["XZQDM"] == CITY_CODE].sort_values("year")
+        city_code = str(city["XZQDM"].iloc[0]) if "XZQDM" in city.columns and len(city) else ""
+        rows = pop[pop["XZQDM"] == city_code].sort_values("year")
+        if not len(rows):
+            notes.append(f"常住人口 (10-02) has no row for the city (XZQDM {city_code or '?'} of 01-04): "
+                         "the 人均 indicators have no present value.")
         if len(rows):
             last = rows.iloc[-1]
             pop_year = int(last["year"])
