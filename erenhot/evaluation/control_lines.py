@@ -67,7 +67,8 @@ def polygonal(geom: shapely.Geometry | None) -> shapely.Geometry | None:
     return shapely.union_all(parts)
 
 
-def _union(gdf: gpd.GeoDataFrame) -> shapely.Geometry:
+def union_of(gdf: gpd.GeoDataFrame | None) -> shapely.Geometry:
+    """The union of a layer's (made-valid) geometries; an empty polygon for an empty or missing layer."""
     if gdf is None or len(gdf) == 0:
         return shapely.Polygon()
     return shapely.union_all(shapely.make_valid(gdf.geometry.to_numpy()))
@@ -110,7 +111,7 @@ def self_overlaps(lines: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:
     for k, g in lines.items():
         doubled = 0.0
         if g is not None and len(g):
-            doubled = float(shapely.area(shapely.make_valid(g.geometry.to_numpy())).sum() - _union(g).area)
+            doubled = float(shapely.area(shapely.make_valid(g.geometry.to_numpy())).sum() - union_of(g).area)
         rows.append({"line": k, "name": LINE_NAMES.get(k, k), "area_m2": max(doubled, 0.0)})
     return pd.DataFrame(rows, columns=["line", "name", "area_m2"])
 
@@ -164,7 +165,7 @@ def overlap_summary(lines: Mapping[str, gpd.GeoDataFrame], min_area_m2: float = 
     """
     _check_crs(lines)
     pairs = overlap_pairs(lines, min_area_m2)
-    unions = {k: _union(v) for k, v in lines.items()}
+    unions = {k: union_of(v) for k, v in lines.items()}
     rows = []
     for a, b in itertools.combinations(list(lines), 2):
         area = float(shapely.intersection(unions[a], unions[b]).area)
@@ -228,10 +229,10 @@ def resolve_overlaps(lines: Mapping[str, gpd.GeoDataFrame], order: Sequence[str]
         before = shapely.union_all(geoms)
         higher = [h for h in order[:i]]
         for h in higher:
-            hu = _union(resolved[h]) if resolved[h] is not None else shapely.Polygon()
+            hu = union_of(resolved[h]) if resolved[h] is not None else shapely.Polygon()
             removed_rows.append({"line": name, "removed_by": h, "area_m2": float(shapely.intersection(before, hu).area)})
             before = shapely.difference(before, hu)
-        block = shapely.union_all([_union(resolved[h]) for h in higher if resolved[h] is not None]) if higher else shapely.Polygon()
+        block = shapely.union_all([union_of(resolved[h]) for h in higher if resolved[h] is not None]) if higher else shapely.Polygon()
         out = [polygonal(shapely.difference(g, block)) if not block.is_empty else polygonal(g) for g in geoms]
         keep = np.array([g is not None and g.area > min_piece_m2 for g in out])
         res = gdf.loc[keep].copy()
@@ -293,7 +294,7 @@ def cropland_quality(cropland: gpd.GeoDataFrame, quality: gpd.GeoDataFrame, grad
     q = gpd.GeoDataFrame(q.assign(grade=pd.to_numeric(q["grade"], errors="coerce")), geometry=quality.geometry.name, crs=quality.crs)
     q = make_disjoint(q.sort_values("grade", kind="stable", na_position="last"))  # overlapping grades: the best one wins
     graded = gpd.overlay(base, q, how="intersection", keep_geom_type=True) if len(q) else base.iloc[0:0].assign(grade=np.nan)
-    covered = _union(q)
+    covered = union_of(q)
     rest = base.copy()
     rest[rest.geometry.name] = [polygonal(shapely.difference(g, covered)) for g in shapely.make_valid(base.geometry.to_numpy())]
     rest = rest[rest.geometry.notna()]

@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from erenhot.evaluation.control_lines import polygonal
+
 ANALYSIS_EPSG = 4525
 CONFLICT_COLUMNS = ["conflict_type", "layer_a", "class_a", "layer_b", "class_b", "xzqdm", "area_m2", "severity", "geometry"]
 
@@ -108,21 +110,11 @@ def disjoint_classes(gdf: gpd.GeoDataFrame, patterns: Sequence[str]) -> gpd.GeoD
         if taken is not None:
             g = g.difference(taken)
         taken = g if taken is None else taken.union(g)
-        g = _polygonal(g)
+        g = polygonal(g)
         if g is not None:
             rows.append(c)
             geoms.append(g)
     return gpd.GeoDataFrame({"cls": rows}, geometry=geoms, crs=gdf.crs)
-
-
-def _polygonal(g):
-    """Only the polygon parts of a geometry (overlay results can hold lines/points), or None."""
-    if g is None or g.is_empty:
-        return None
-    if g.geom_type in ("Polygon", "MultiPolygon"):
-        return g
-    parts = [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon") and not p.is_empty]
-    return shapely.union_all(parts) if parts else None
 
 
 def conflict_overlay(layers: Mapping[str, gpd.GeoDataFrame], rules: Sequence[ConflictRule],

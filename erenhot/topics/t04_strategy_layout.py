@@ -41,6 +41,7 @@ from scipy import ndimage
 from erenhot import maps
 from erenhot.catalog import Catalog
 from erenhot.evaluation import control_lines as cl
+from erenhot.evaluation.plan_integration import AREA_UNITS_HA
 from erenhot.grid import Grid, boundary_mask, rasterize, read_raster
 from erenhot.reports import Section
 from erenhot.storage import Storage
@@ -57,8 +58,7 @@ TABLE_LAYERS = ("t03.carrying_scale", "t05.population_forecast", "t05.urbanisati
                 "t12.water_targets", "t12.water_bound_scales", "t09.targets", "t01.indicator_system")
 OLD_PLAN_LAYER = "t01.indicator_system"
 # units as the old plans' tables write them → (quantity, factor to the base unit of that quantity)
-UNIT_FACTORS = {"公顷": ("area", 1.0), "hm²": ("area", 1.0), "hm2": ("area", 1.0), "平方公里": ("area", 100.0),
-                "km²": ("area", 100.0), "km2": ("area", 100.0), "亩": ("area", 1 / 15), "万亩": ("area", 1e4 / 15),
+UNIT_FACTORS = {**{u: ("area", f) for u, f in AREA_UNITS_HA.items()},  # the area units T01 reads 01-46a.ghzb with
                 "平方米/人": ("per_capita", 1.0), "m²/人": ("per_capita", 1.0), "%": ("share", 1.0),
                 "人": ("persons", 1.0), "万人": ("persons", 1e4), "万m³": ("water", 1.0), "万立方米": ("water", 1.0),
                 "亿立方米": ("water", 1e4)}
@@ -129,12 +129,6 @@ def _with_area(gdf: gpd.GeoDataFrame, km2: bool = True) -> gpd.GeoDataFrame:
     if km2:
         gdf["area_km2"] = (gdf.geometry.area / 1e6).round(4)
     return gdf
-
-
-def _union(gdf: gpd.GeoDataFrame | None) -> shapely.Geometry:
-    if gdf is None or not len(gdf):
-        return shapely.Polygon()
-    return shapely.union_all(shapely.make_valid(gdf.geometry.to_numpy()))
 
 
 def _csv(inputs: TopicInputs, layer: str) -> pd.DataFrame:
@@ -391,7 +385,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     city = inputs.vector("01-04", "city")
     townships = inputs.vector("01-04", "townships").sort_values("XZQDM").reset_index(drop=True)
     townships["XZQDM"] = townships["XZQDM"].astype(str)
-    city_geom = _union(city)
+    city_geom = cl.union_of(city)
     inside = boundary_mask(city, grid)
     touch = boundary_mask(city, grid, all_touched=True)
     writer = LayerWriter(pub, topic, grid, city)
@@ -402,7 +396,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     # ── 生态保护红线 candidates ───────────────────────────────────────────────────────────────
     progress(0.10, "生态保护红线 candidates")
     sv = v["stbhhx"]
-    exclude = _union(dltb[_prefix(dltb["DLBM"], sv["exclude_dlbm"])])
+    exclude = cl.union_of(dltb[_prefix(dltb["DLBM"], sv["exclude_dlbm"])])
     comps: dict[str, gpd.GeoDataFrame] = {}
     cols = ["LHLX", "HXMC", "STGN", "LY"]
     for comp in sv["components"]:
@@ -536,7 +530,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
         notes.append("t09.pastoral_pattern not published: grassland zones follow 生态保护重要性 alone (rules without T09).")
     layers["pastoral"] = pastoral
     other = cl.apply_zone_rules(layers, zv["rules"], int(zv["default_code"]), touch)
-    lines_union = shapely.union_all([_union(g) for g in final.values()])
+    lines_union = shapely.union_all([cl.union_of(g) for g in final.values()])
     oth = _polygons(other, grid).dissolve(by="code", as_index=False)
     oth = _clip(oth, city_geom, lines_union)
     ghfq_codes = {k: int(c) for k, c in zv["ghfq_codes"].items()}
@@ -592,7 +586,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
         if inputs.has_layer(layer):
             frames[layer] = _csv(inputs, layer)
     # the delivered red line as one area inside the city (overlapping patches counted once), as the target is
-    frames["01-47"] = gpd.GeoDataFrame(geometry=[shapely.intersection(_union(inputs.vector("01-47").to_crs(crs)), city_geom)], crs=crs)
+    frames["01-47"] = gpd.GeoDataFrame(geometry=[shapely.intersection(cl.union_of(inputs.vector("01-47").to_crs(crs)), city_geom)], crs=crs)
     frames["01-46a.dltb"] = dltb
     if inputs.has("01-07"):
         frames["01-07"] = inputs.vector("01-07").to_crs(crs)
@@ -612,7 +606,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
         pop_col = sorted([c for c in system.columns if re.fullmatch(r"resident_\d{4}", str(c))])[-1]
         for r in system.itertuples():
             part = cz[cz["XZQDM"].astype(str) == str(r.XZQDM)]
-            pt = _union(part).representative_point() if len(part) else r.geometry.representative_point()
+            pt = cl.union_of(part).representative_point() if len(part) else r.geometry.representative_point()
             feats.append({"kind": "centre", "label": levels.get(int(r.rank), "一般节点"), "name": str(r.XZQMC),
                           "level": int(r.rank), "value": float(getattr(r, pop_col)), "source": f"t05.urban_system rank, {pop_col}",
                           "geometry": pt})
@@ -650,7 +644,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     # ── 总体布局 ───────────────────────────────────────────────────────────────────────────────
     layout = zones_all.assign(kind="规划分区", name=zones_all["EJFQMC"].fillna(zones_all["GHFQMC"]))
     line_rows = [gpd.GeoDataFrame({"kind": ["控制线"], "code": [None], "GHFQMC": [None], "EJFQMC": [None], "KJLX": [None],
-                                   "name": [cl.LINE_NAMES[k]], "line": [k]}, geometry=[_union(g)], crs=crs)
+                                   "name": [cl.LINE_NAMES[k]], "line": [k]}, geometry=[cl.union_of(g)], crs=crs)
                  for k, g in final.items() if len(g)]
     layout = pd.concat([layout.assign(line=None), *line_rows], ignore_index=True)
     layout = gpd.GeoDataFrame(layout, geometry="geometry", crs=crs)
@@ -681,7 +675,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     zone_colours = {int(k): c for k, c in zv["colours"].items()}
     writer.class_map("t04.planning_zones", zone_map, zone_names, zone_colours, thumbnail=True,
                      subtitle="控制线内按控制线，其余按分区规则；图例面积为栅格近似，准确面积见规划分区面积表（矢量）")
-    line_polys = [(gpd.GeoDataFrame(geometry=[_union(final[k])], crs=crs), LINE_COLOURS[k], cl.LINE_NAMES[k], 1.6)
+    line_polys = [(gpd.GeoDataFrame(geometry=[cl.union_of(final[k])], crs=crs), LINE_COLOURS[k], cl.LINE_NAMES[k], 1.6)
                   for k in cv["precedence"] if len(final[k])]
     bg = [(c, zone_names[c], zone_colours.get(c, "#cccccc")) for c in sorted(zlabels)]
     s = structure
