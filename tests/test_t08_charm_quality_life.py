@@ -10,13 +10,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from affine import Affine
-from shapely.geometry import LineString
 
 from erenhot.acceptance import accept_delivery
 from erenhot.catalog import load_catalog
 from erenhot.config import load_config
-from erenhot.grid import Grid, read_raster
+from erenhot.grid import read_raster
 from erenhot.landing import ingest, latest_delivery
 from erenhot.readiness import check_readiness
 from erenhot.storage import Storage
@@ -28,21 +26,6 @@ from erenhot.topics import t15_culture_tourism as t15
 from kit_helpers import small_kit
 
 T08_DATASETS = ("14-01", "14-02", "15-01", "08-07.quality")
-
-
-def test_speed_surface_from_the_t14_network_by_hand():
-    # 4 × 4 cells of 100 m; a 60 km/h road along row 1 and a 30 km/h road down column 2: the crossing
-    # cell keeps the faster road; other cells off-road 5 km/h; the right column is outside the city (0)
-    grid = Grid(crs_epsg=4525, transform=Affine(100.0, 0, 0, 0, -100.0, 400.0), width=4, height=4)
-    net = gpd.GeoDataFrame({"DLDJ": ["一级公路", "三级公路"], "speed_kmh": [60.0, 30.0]},
-                           geometry=[LineString([(0, 250), (300, 250)]), LineString([(250, 0), (250, 400)])], crs=4525)
-    inside = np.ones((4, 4), bool)
-    inside[:, 3] = False
-    speed = t08.speed_from_network(net, grid, inside, 5.0)
-    assert speed[1, :3].tolist() == [60.0, 60.0, 60.0]
-    assert speed[0, 2] == 30.0 and speed[3, 2] == 30.0 and speed[0, 0] == 5.0 and (speed[:, 3] == 0).all()
-    with pytest.raises(ValueError, match="speed_kmh"):
-        t08.speed_from_network(net.drop(columns="speed_kmh"), grid, inside, 5.0)
 
 
 def test_config_standards_carry_sources_and_uncertainty():
@@ -88,7 +71,7 @@ def _bytes(storage, result, output_id):
 def test_every_catalog_output_is_published_and_maps_are_in_the_report(evaluated):
     _, storage, _, _, ready, result = evaluated
     assert {o["id"] for o in result["outputs"]} == {o.id for o in load_catalog().topic("t08").outputs}
-    assert set(T08_DATASETS) <= set(ready["datasets"]) and {"t14.population", "t14.road_network"} <= set(ready["layers"])
+    assert set(T08_DATASETS) <= set(ready["datasets"]) and {"t14.population", "t14.speed"} <= set(ready["layers"])
     text = _bytes(storage, result, "t08.report").decode("utf-8")
     maps_ = [p for p in storage.list_files(f"products/t08/{result['run_key']}/maps") if "thumb_" not in p]
     assert len(maps_) >= 4

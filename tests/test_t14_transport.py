@@ -271,6 +271,11 @@ def test_travel_time_layers_on_the_t02_grid(evaluated):
         assert np.nanmin(t) == 0.0 and (nearest[inside] <= t[inside] + 1e-4).all()
     # roads make the far corners reachable within a few hours, not a walking day (≈ 100 km at 5 km/h = 20 h)
     assert np.nanpercentile(city, 50) < 240
+    # the speed surface other topics (T08) drive on: passable exactly where the times are, off-road speed or a grade speed
+    speed = read_raster(_bytes(storage, r14, "t14.speed"))[0]
+    cfg = load_config("t14_transport")
+    assert np.isfinite(speed[inside]).all() and np.isnan(speed).any()  # no travel across the national border
+    assert set(np.unique(speed[inside]).tolist()) <= {float(cfg.get("roads.offroad_kmh")), *map(float, cfg.get("roads.speed_kmh").values())}
 
 
 def test_network_tables_and_coverage(evaluated):

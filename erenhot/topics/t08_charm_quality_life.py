@@ -7,9 +7,8 @@ configuration ``t08_charm_quality_life.yaml`` (every standard with its source an
 * 公共服务设施: the facilities of 14-01 卫生设施, 14-02 公共服务设施 (文化/体育/养老) and 15-01 教育设施,
   grouped into classes (config ``classes``); for each class the travel time to the nearest facility —
   walking (``travel.walk_kmh``) for the urban 生活圈 of GB 50180-2018 (5/10/15 min) on 城镇 land (三调
-  CZCSXM 201/202), driving over T14's road network (``t14.road_network`` grade speeds, off-road
-  ``travel.offroad_kmh``) for the rural 苏木/嘎查 service radius — both inside the city boundary as in
-  T14; the population covered (``t14.population``) by township; the per-capita provision (千人指标)
+  CZCSXM 201/202), driving on T14's speed surface (``t14.speed``: road-grade speeds, off-road speed
+  and passable area exactly as T14 computed them) for the rural 苏木/嘎查 service radius; the population covered (``t14.population``) by township; the per-capita provision (千人指标)
   against the standard and the gap by township; the population each facility serves and its load;
   the 服务盲区 (gap areas) → ``t08.public_service_guide``, ``t08.service_coverage``,
   ``t08.life_circle_coverage``;
@@ -68,21 +67,6 @@ def _facilities(inputs: TopicInputs, dataset_id: str) -> gpd.GeoDataFrame:
     return gdf
 
 
-def speed_from_network(net: gpd.GeoDataFrame, grid, inside: np.ndarray, offroad_kmh: float) -> np.ndarray:
-    """Driving speed surface (km/h) from ``t14.road_network`` (column ``speed_kmh``): the fastest road
-    touching a cell (all-touched, as T14), ``offroad_kmh`` elsewhere, 0 (impassable) outside the city.
-
-    Raises:
-        ValueError: the layer has no ``speed_kmh`` column.
-    """
-    if "speed_kmh" not in net.columns:
-        raise ValueError(f"t14.road_network has no speed_kmh column (columns {list(net.columns)})")
-    roads = net[net["speed_kmh"].astype(float) > 0].sort_values("speed_kmh")  # later (faster) roads overwrite
-    burnt = rasterize(roads, grid, value="speed_kmh", dtype="float32", fill=0.0, all_touched=True) if len(roads) else np.zeros(grid.shape, "float32")
-    speed = np.where(burnt > 0, burnt, offroad_kmh)
-    return np.where(inside, speed, 0.0).astype(np.float32)
-
-
 def _township_of(points: gpd.GeoDataFrame, townships: gpd.GeoDataFrame) -> list[str]:
     j = gpd.sjoin(points[["geometry"]], townships[["XZQDM", "geometry"]], how="left", predicate="within")
     j = j[~j.index.duplicated()]
@@ -139,9 +123,12 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     urban_parcels = dltb[dltb["CZCSXM"].isin([str(c) for c in tv["urban_czcsxm"]])]
     urban = (rasterize(urban_parcels, grid, value=1, dtype="uint8") > 0) & inside if len(urban_parcels) else np.zeros(grid.shape, bool)
 
-    progress(0.10, "speed surfaces: walking (生活圈) and driving (t14.road_network)")
-    net = _vector_layer(inputs, "t14.road_network")
-    drive = speed_from_network(net, grid, inside, float(tv["offroad_kmh"]))
+    progress(0.10, "speed surfaces: walking (生活圈) and driving (t14.speed)")
+    speed, speed_grid, _ = read_raster(inputs.layer_bytes("t14.speed"))
+    if speed.shape != grid.shape or speed_grid.transform != grid.transform:
+        raise ValueError(f"t14.speed is on another grid ({speed.shape}, {speed_grid.transform}) than t02.slope "
+                         f"({grid.shape}, {grid.transform}): rerun topic 14 after topic 2")
+    drive = np.nan_to_num(speed.astype(np.float32), nan=0.0)  # T14's surface, passable area included
     walk = np.where(inside, float(tv["walk_kmh"]), 0.0).astype(np.float32)
     cell = grid.cell_size_m
 
@@ -368,7 +355,7 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
         Section("1 公共服务设施生活圈覆盖 Life-circle coverage",
                 [f"设施：14-01 卫生设施、14-02 公共服务设施、15-01 教育设施（{', '.join(f'{d} {inputs.version(d)}' for d in fac)}）。"
                  f"城镇用地（三调 CZCSXM {'/'.join(tv['urban_czcsxm'])}）上按 GB 50180-2018 生活圈以步行 {tv['walk_kmh']:g} km/h 计时；"
-                 f"其余地区（苏木、嘎查）按 T14 路网等级速度车行、路外 {tv['offroad_kmh']:g} km/h 计时（skimage MCP 累积耗费，市域内通行，同 T14）。"
+                 "其余地区（苏木、嘎查）按 T14 的通行速度面（t14.speed：路网等级速度、路外速度、可通行范围均同 T14）车行计时（skimage MCP 累积耗费）。"
                  "人口为 T14 的常住人口栅格（t14.population）。标准均为 M/L 置信度、可配置。"],
                 tables=[("设施类别与标准", std_rows), ("覆盖与千人指标（全市及分乡镇）", cov_show)],
                 figures=figs("life_circle_coverage", "service_gaps")),

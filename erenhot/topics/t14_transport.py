@@ -358,6 +358,8 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
         arr = minutes.get(name, np.full(grid.shape, np.nan, dtype="float32"))
         writer.raster(layer_id, arr, nodata=np.nan, tags={"UNIT": "min", "HUB": name})
     writer.raster("t14.accessibility", nearest, nodata=np.nan, tags={"UNIT": "min"})
+    writer.raster("t14.speed", np.where(speed > 0, speed, np.nan).astype("float32"), nodata=np.nan,
+                  tags={"UNIT": "km/h", "NOTE": "fastest road grade in the cell, off-road speed elsewhere; NaN impassable"})
     if population is not None:
         writer.raster("t14.population", population.astype("float32"), nodata=np.nan, tags={"UNIT": "persons per cell"})
     else:
