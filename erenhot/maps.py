@@ -170,7 +170,7 @@ def cjk_font_path() -> Path:
     )
 
 
-def _font(size: float) -> FontProperties:
+def map_font(size: float) -> FontProperties:
     """FontProperties bound to the shipped Noto Sans CJK SC file (registered once)."""
     path = cjk_font_path()
     with _FONT_LOCK:
@@ -310,9 +310,13 @@ def _format_area(area_km2: float) -> str:
 # ---------------------------------------------------------------------------------------
 # figure scaffold
 # ---------------------------------------------------------------------------------------
-def _new_map(
+def new_map(
     grid: Grid, extent: tuple[float, float, float, float], title: str, subtitle: str | None
 ) -> tuple[Figure, Axes]:
+    """An empty map frame of the house style (figure size from the extent's aspect, Chinese title and
+    subtitle in the CJK font); draw on the axes, then :func:`decorate` and :func:`to_png`.
+
+    ``extent`` is ``(left, right, bottom, top)`` in the grid's CRS (metres, EPSG:4525)."""
     left, right, bottom, top = extent
     aspect = (top - bottom) / (right - left)
     map_h = min(max(_MAP_WIDTH_IN * aspect, 3.5), 9.0)
@@ -330,16 +334,16 @@ def _new_map(
     for spine in ax.spines.values():
         spine.set_edgecolor("#888888")
         spine.set_linewidth(0.6)
-    ax.set_title(title, fontproperties=_font(15), pad=24 if subtitle else 10)
+    ax.set_title(title, fontproperties=map_font(15), pad=24 if subtitle else 10)
     if subtitle:
         ax.text(
             0.5, 1.012, subtitle, transform=ax.transAxes, ha="center", va="bottom",
-            fontproperties=_font(10), color="#444444",
+            fontproperties=map_font(10), color="#444444",
         )
     return fig, ax
 
 
-def _decorate(ax: Axes, grid: Grid, extent: tuple[float, float, float, float],
+def decorate(ax: Axes, grid: Grid, extent: tuple[float, float, float, float],
               boundary: Boundary | None) -> None:
     """Boundary outline, north arrow, scale bar (km) and the CRS note."""
     left, right, bottom, top = extent
@@ -357,7 +361,7 @@ def _decorate(ax: Axes, grid: Grid, extent: tuple[float, float, float, float],
         zorder=6,
     )
     ax.text(0.95, 0.962, "N", transform=ax.transAxes, ha="center", va="bottom",
-            fontproperties=_font(11), zorder=6)
+            fontproperties=map_font(11), zorder=6)
     # scale bar in km, data coordinates (metres of the grid CRS)
     width_m, height_m = right - left, top - bottom
     length_km = _nice_length_km(width_m / 1000.0)
@@ -370,15 +374,16 @@ def _decorate(ax: Axes, grid: Grid, extent: tuple[float, float, float, float],
     for x, label in ((x0, "0"), (x0 + half, f"{length_km / 2:g}"),
                      (x0 + 2 * half, f"{length_km:g} km")):
         ax.text(x, y0 + bar_h * 1.6, label, ha="center", va="bottom",
-                fontproperties=_font(8), zorder=6)
+                fontproperties=map_font(8), zorder=6)
     ax.text(
         0.0, -0.015,
         f"坐标系：{_crs_label(grid.crs_epsg)}　栅格 {grid.cell_size_m:g} m　比例尺单位 km",
-        transform=ax.transAxes, ha="left", va="top", fontproperties=_font(8), color="#444444",
+        transform=ax.transAxes, ha="left", va="top", fontproperties=map_font(8), color="#444444",
     )
 
 
-def _png(fig: Figure, dpi: int) -> bytes:
+def to_png(fig: Figure, dpi: int) -> bytes:
+    """The figure as PNG bytes (white background, tight bounding box)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.2,
                 facecolor="white")
@@ -454,7 +459,7 @@ def render_class_map(
     k = _downsample_factor(grid.shape, max_px)
     small = _block_mode(data, k)
     extent = _extent(grid, small.shape, k)
-    fig, ax = _new_map(grid, extent, title, subtitle)
+    fig, ax = new_map(grid, extent, title, subtitle)
     ax.imshow(lut[small], extent=extent, interpolation="nearest", origin="upper", zorder=1)
 
     handles = []
@@ -467,14 +472,14 @@ def render_class_map(
     if handles:
         ax.legend(
             handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
-            frameon=False, prop=_font(9), title="图例", title_fontproperties=_font(11),
+            frameon=False, prop=map_font(9), title="图例", title_fontproperties=map_font(11),
             alignment="left",
         )
     else:
         ax.text(0.5, 0.5, "（无数据）", transform=ax.transAxes, ha="center", va="center",
-                fontproperties=_font(12), color="#666666")
-    _decorate(ax, grid, extent, boundary)
-    return _png(fig, dpi)
+                fontproperties=map_font(12), color="#666666")
+    decorate(ax, grid, extent, boundary)
+    return to_png(fig, dpi)
 
 
 def render_value_map(
@@ -525,7 +530,7 @@ def render_value_map(
     k = _downsample_factor(grid.shape, max_px)
     small = _block_nanmean(data, k)
     extent = _extent(grid, small.shape, k)
-    fig, ax = _new_map(grid, extent, title, subtitle)
+    fig, ax = new_map(grid, extent, title, subtitle)
     image = ax.imshow(
         np.ma.masked_invalid(small), extent=extent, cmap=colour_map, norm=Normalize(lo, hi),
         interpolation="nearest", origin="upper", zorder=1,
@@ -536,14 +541,14 @@ def render_value_map(
              if lo - 1e-9 * (hi - lo) <= t <= hi + 1e-9 * (hi - lo)]
     bar.set_ticks(ticks, labels=[_format_number(t) for t in ticks])
     for label in cax.get_yticklabels():
-        label.set_fontproperties(_font(8))
+        label.set_fontproperties(map_font(8))
     # the unit sits horizontally above the bar so Chinese units (羊单位/km²) read normally
-    cax.set_title(unit, fontproperties=_font(10), loc="left", pad=6)
+    cax.set_title(unit, fontproperties=map_font(10), loc="left", pad=6)
     if not finite.size:
         ax.text(0.5, 0.5, "（无数据）", transform=ax.transAxes, ha="center", va="center",
-                fontproperties=_font(12), color="#666666")
-    _decorate(ax, grid, extent, boundary)
-    return _png(fig, dpi)
+                fontproperties=map_font(12), color="#666666")
+    decorate(ax, grid, extent, boundary)
+    return to_png(fig, dpi)
 
 
 def thumbnail(png_bytes: bytes, max_px: int = 360, max_bytes: int = 60_000) -> bytes:
@@ -615,7 +620,7 @@ def render_point_map(
         raise ValueError("xs, ys, codes, labels and sizes must have one entry per point")
     s = np.full(n, 60.0) if sizes is None else np.asarray(sizes, dtype=float)
     extent = _extent(grid, grid.shape, 1)
-    fig, ax = _new_map(grid, extent, title, subtitle)
+    fig, ax = new_map(grid, extent, title, subtitle)
     present = sorted(set(c.tolist()))
     listed = {e[0]: e for e in legend}
     entries: list[LegendEntry] = [e for e in legend if e[0] in present]
@@ -632,20 +637,20 @@ def render_point_map(
     if labels is not None:
         dx = 0.012 * (extent[1] - extent[0])
         for xi, yi, text in zip(x, y, labels, strict=True):
-            ax.text(xi + dx, yi, str(text), fontproperties=_font(8), ha="left", va="center", zorder=6,
+            ax.text(xi + dx, yi, str(text), fontproperties=map_font(8), ha="left", va="center", zorder=6,
                     color="#202020")
     if handles:
         leg = ax.legend(
             handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
-            frameon=False, prop=_font(9), title="图例", title_fontproperties=_font(11), alignment="left",
+            frameon=False, prop=map_font(9), title="图例", title_fontproperties=map_font(11), alignment="left",
         )
         if size_note:
             ax.text(1.02, 0.02, size_note, transform=ax.transAxes, ha="left", va="bottom",
-                    fontproperties=_font(8), color="#444444")
+                    fontproperties=map_font(8), color="#444444")
         leg.set_in_layout(True)
     else:
         ax.text(0.5, 0.5, "（无数据）", transform=ax.transAxes, ha="center", va="center",
-                fontproperties=_font(12), color="#666666")
-    _decorate(ax, grid, extent, boundary)
-    return _png(fig, dpi)
+                fontproperties=map_font(12), color="#666666")
+    decorate(ax, grid, extent, boundary)
+    return to_png(fig, dpi)
 

@@ -384,14 +384,14 @@ def _soil_map(kit, rows: list[list[Any]]) -> bytes:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from erenhot.maps import _font
+    from erenhot.maps import map_font
 
     fig, ax = plt.subplots(figsize=(5, 5))
     xs, ys = zip(*[kit.proj.xy(r[1], r[2]) for r in rows], strict=True)
     bx, by = kit.city.exterior.xy if kit.city.geom_type == "Polygon" else kit.city.geoms[0].exterior.xy
     ax.plot(bx, by, color="#333333", lw=0.8)
     ax.scatter(xs, ys, s=8, c="#c0392b")
-    ax.set_title("二连浩特市土壤污染状况调查点位图（样例）", fontproperties=_font(10))
+    ax.set_title("二连浩特市土壤污染状况调查点位图（样例）", fontproperties=map_font(10))
     ax.set_aspect("equal")
     ax.set_axis_off()
     buf = io.BytesIO()

@@ -83,15 +83,16 @@ class LayerWriter:
         legend = [(int(k), str(v), colours.get(int(k), "#999999")) for k, v in sorted(labels.items(), key=lambda kv: int(kv[0]))]
         png = maps.render_class_map(classes, self.grid, legend, title, boundary=self.boundary, subtitle=subtitle,
                                     cell_area_km2=self.grid.cell_area_km2)
-        self._map(output_id, title, png, thumbnail)
+        self.map_png(output_id, title, png, thumbnail)
 
     def value_map(self, output_id: str, values: np.ndarray, unit: str, *, cmap: str = "viridis",
                   thumbnail: bool = False, subtitle: str | None = None) -> None:
         title = f"二连浩特市{self._title(output_id)}"
         png = maps.render_value_map(values, self.grid, title, unit, cmap=cmap, boundary=self.boundary, subtitle=subtitle)
-        self._map(output_id, title, png, thumbnail)
+        self.map_png(output_id, title, png, thumbnail)
 
-    def _map(self, output_id: str, title: str, png: bytes, thumbnail: bool) -> None:
+    def map_png(self, output_id: str, title: str, png: bytes, thumbnail: bool = False) -> None:
+        """Publish a map drawn elsewhere (``maps/<name>.png``, shown in the report as ``title``; with a thumbnail)."""
         name = output_id.split(".", 1)[1]
         self.pub.put(f"maps/{name}.png", png, kind="map")
         self.figures.append((title, f"maps/{name}.png"))

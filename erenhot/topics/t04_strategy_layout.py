@@ -308,7 +308,7 @@ def _layered_map(writer: LayerWriter, title: str, subtitle: str, background: np.
     grid = writer.grid
     left, bottom, right, top = grid.bounds
     extent = (left, right, bottom, top)
-    fig, ax = maps._new_map(grid, extent, title, subtitle)
+    fig, ax = maps.new_map(grid, extent, title, subtitle)
     handles = []
     if background is not None:
         present = set(np.unique(background).tolist())
@@ -337,23 +337,18 @@ def _layered_map(writer: LayerWriter, title: str, subtitle: str, background: np.
         ax.scatter(gdf.geometry.x, gdf.geometry.y, marker=marker, s=size, c=colour, edgecolors="black", linewidths=0.6, zorder=6)
         for x, y, name in zip(gdf.geometry.x, gdf.geometry.y, gdf.get("name", [""] * len(gdf)), strict=True):
             if name:
-                ax.text(x + 0.01 * (right - left), y, str(name), fontproperties=maps._font(8), zorder=7)
+                ax.text(x + 0.01 * (right - left), y, str(name), fontproperties=maps.map_font(8), zorder=7)
         handles.append(Line2D([], [], marker=marker, color=colour, markeredgecolor="black", ls="", markersize=8, label=label))
-    maps._decorate(ax, grid, extent, writer.boundary)
+    maps.decorate(ax, grid, extent, writer.boundary)
     if handles:
-        ax.legend(handles=handles, prop=maps._font(9), loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
-                  title="图例", title_fontproperties=maps._font(11))
-    return maps._png(fig, 150)
+        ax.legend(handles=handles, prop=maps.map_font(9), loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+                  title="图例", title_fontproperties=maps.map_font(11))
+    return maps.to_png(fig, 150)
 
 
 def _put_map(writer: LayerWriter, output_id: str, png: bytes, thumbnail: bool = False) -> None:
-    name = output_id.split(".", 1)[1]
-    title = f"二连浩特市{writer.topic.output(output_id).map_zh or writer.topic.output(output_id).name_zh}"
-    writer.pub.put(f"maps/{name}.png", png, kind="map")
-    writer.figures.append((title, f"maps/{name}.png"))
-    if thumbnail:
-        entry = writer.pub.put(f"maps/thumb_{name}.png", maps.thumbnail(png), kind="thumbnail")
-        writer.thumbnails.append({"title": title, "path": entry["path"]})
+    out = writer.topic.output(output_id)
+    writer.map_png(output_id, f"二连浩特市{out.map_zh or out.name_zh}", png, thumbnail)
 
 
 # ── the composer ────────────────────────────────────────────────────────────────────────────────

@@ -126,7 +126,7 @@ def _point_map(writer: LayerWriter, output_id: str, gdf: gpd.GeoDataFrame, codes
     png = maps.render_point_map(gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy(), list(codes), writer.grid, legend, title,
                                 labels=labels, sizes=sizes, size_note=size_note,
                                 boundary=writer.boundary if boundary is None else boundary, subtitle=subtitle)
-    writer._map(output_id, title, png, thumbnail)
+    writer.map_png(output_id, title, png, thumbnail)
 
 
 def _sizes(pop: pd.Series) -> list[float]:

@@ -78,7 +78,7 @@ def _point_map(writer: LayerWriter, output_id: str, gdf: gpd.GeoDataFrame, codes
     title = f"二连浩特市{writer.topic.output(output_id).name_zh}"
     png = maps.render_point_map(gdf.geometry.x.tolist(), gdf.geometry.y.tolist(), codes, writer.grid, legend, title,
                                 boundary=writer.boundary, subtitle=subtitle, sizes=[40.0] * len(gdf))
-    writer._map(output_id, title, png, thumbnail)
+    writer.map_png(output_id, title, png, thumbnail)
 
 
 def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides: dict[str, Any] | None = None,

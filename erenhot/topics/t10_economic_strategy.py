@@ -446,7 +446,7 @@ def _opening_map(writer: LayerWriter, corridors: gpd.GeoDataFrame, nodes: gpd.Ge
     grid = writer.grid
     left, bottom, right, top = grid.bounds
     extent = (left, right, bottom, top)
-    fig, ax = maps._new_map(grid, extent, title, "据交付的铁路、公路、车站、机场与口岸项目（现状，非规划）")
+    fig, ax = maps.new_map(grid, extent, title, "据交付的铁路、公路、车站、机场与口岸项目（现状，非规划）")
     role_style = {"对蒙通道": "#d7301f", "对蒙及腹地贯通通道": "#7a0177", "腹地通道": "#2171b5"}
     from matplotlib.lines import Line2D
 
@@ -467,9 +467,9 @@ def _opening_map(writer: LayerWriter, corridors: gpd.GeoDataFrame, nodes: gpd.Ge
         if len(sel):
             ax.scatter(sel.geometry.x, sel.geometry.y, marker=m, s=90, c=c, edgecolors="black", linewidths=0.5, zorder=6)
             handles.append(Line2D([], [], marker=m, color=c, ls="", markersize=9, label=kind))
-    maps._decorate(ax, grid, extent, writer.boundary)
-    ax.legend(handles=handles, prop=maps._font(9), loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    return maps._png(fig, 150)
+    maps.decorate(ax, grid, extent, writer.boundary)
+    ax.legend(handles=handles, prop=maps.map_font(9), loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    return maps.to_png(fig, 150)
 
 
 def _landuse_ids(dltb: gpd.GeoDataFrame, grid: Grid, weights: Mapping[str, Mapping[str, float]]) -> tuple[np.ndarray, dict[str, int]]:
@@ -489,7 +489,7 @@ def _projection_chart(series: pd.Series, projs: list[pj.Projection], target_path
     fig = Figure(figsize=(9, 5.2), facecolor="white")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
-    font = maps._font(9)
+    font = maps.map_font(9)
     t = np.arange(int(series.index.min()), max(years) + 1)
     ax.plot(series.index, series.to_numpy() / 1e4, "ko", label="统计年鉴 yearbook (10-01)")
     for p in projs:
@@ -500,7 +500,7 @@ def _projection_chart(series: pd.Series, projs: list[pj.Projection], target_path
         ax.axvline(y, color="#999999", lw=0.6)
     ax.set_xlabel("年份", fontproperties=font)
     ax.set_ylabel("地区生产总值（亿元，当年价）", fontproperties=font)
-    ax.set_title("二连浩特市地区生产总值预测", fontproperties=maps._font(13))
+    ax.set_title("二连浩特市地区生产总值预测", fontproperties=maps.map_font(13))
     ax.legend(prop=font, loc="upper left")
     ax.grid(alpha=0.3)
     buf = io.BytesIO()
@@ -513,7 +513,7 @@ def _projects_map(writer: LayerWriter, sites: gpd.GeoDataFrame, title: str) -> b
     grid = writer.grid
     left, bottom, right, top = grid.bounds
     extent = (left, right, bottom, top)
-    fig, ax = maps._new_map(grid, extent, title, "点大小示意总投资（万元）")
+    fig, ax = maps.new_map(grid, extent, title, "点大小示意总投资（万元）")
     industries = sorted(sites["industry"].astype(str).unique())
     palette = ["#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628", "#f781bf", "#999999", "#66c2a5", "#ffd92f"]
     inv = sites["investment_10k_yuan"].astype(float).fillna(0.0)
@@ -522,9 +522,9 @@ def _projects_map(writer: LayerWriter, sites: gpd.GeoDataFrame, title: str) -> b
         sel = (sites["industry"].astype(str) == ind).to_numpy()
         ax.scatter(sites.geometry.x[sel], sites.geometry.y[sel], s=size[sel], c=palette[i % len(palette)],
                    edgecolors="black", linewidths=0.5, alpha=0.85, label=ind, zorder=5)
-    maps._decorate(ax, grid, extent, writer.boundary)
-    ax.legend(prop=maps._font(9), loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title=None)
-    return maps._png(fig, 150)
+    maps.decorate(ax, grid, extent, writer.boundary)
+    ax.legend(prop=maps.map_font(9), loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title=None)
+    return maps.to_png(fig, 150)
 
 
 def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides: dict[str, Any] | None = None,
@@ -745,9 +745,9 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     progress(0.85, "maps and chart")
     writer.class_map("t10.economic_density", density_class, int_keys(dv["class_labels"]), DENSITY_COLOURS, thumbnail=True,
                      subtitle=f"{density_year}年 地区生产总值按土地利用分配（万元/km²）")
-    writer._map("t10.major_project_sites", f"二连浩特市{topic.output('t10.major_project_sites').name_zh}",
+    writer.map_png("t10.major_project_sites", f"二连浩特市{topic.output('t10.major_project_sites').name_zh}",
                 _projects_map(writer, site_gdf, f"二连浩特市{topic.output('t10.major_project_sites').map_zh or '重大项目分布图'}"), True)
-    writer._map("t10.opening_up", f"二连浩特市{topic.output('t10.opening_up').name_zh}",
+    writer.map_png("t10.opening_up", f"二连浩特市{topic.output('t10.opening_up').name_zh}",
                 _opening_map(writer, corridors, nodes, f"二连浩特市{topic.output('t10.opening_up').map_zh or '对外开放通道与节点现状图'}"),
                 False)
     target_path = {base_year: base_value, **target.values}

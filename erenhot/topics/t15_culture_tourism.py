@@ -177,7 +177,7 @@ def _network_map(writer: LayerWriter, roads: gpd.GeoDataFrame, corridors: gpd.Ge
     grid = writer.grid
     left, bottom, right, top = grid.bounds
     extent = (left, right, bottom, top)
-    fig, ax = maps._new_map(grid, extent, title, "旅游廊道 = 资源间最短时间路径（最小生成树 + 指定串联）")
+    fig, ax = maps.new_map(grid, extent, title, "旅游廊道 = 资源间最短时间路径（最小生成树 + 指定串联）")
     for g in roads.geometry:
         for ln in getattr(g, "geoms", [g]):
             xs, ys = ln.xy
@@ -197,13 +197,13 @@ def _network_map(writer: LayerWriter, roads: gpd.GeoDataFrame, corridors: gpd.Ge
             ax.scatter(sel.geometry.x, sel.geometry.y, s=40 + 80 * sel["score"].to_numpy(), c=colour, edgecolors="black",
                        linewidths=0.5, zorder=6)
             handles.append(Line2D([], [], marker="o", color=colour, ls="", markersize=8, label=f"{cat}（{len(sel)}）"))
-    maps._decorate(ax, grid, extent, writer.boundary)
-    ax.legend(handles=handles, prop=maps._font(9), loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    return maps._png(fig, 150)
+    maps.decorate(ax, grid, extent, writer.boundary)
+    ax.legend(handles=handles, prop=maps.map_font(9), loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    return maps.to_png(fig, 150)
 
 
 def _put_map(writer: LayerWriter, output_id: str, png: bytes, thumbnail: bool = False) -> None:
-    writer._map(output_id, f"二连浩特市{writer.topic.output(output_id).name_zh}", png, thumbnail)
+    writer.map_png(output_id, f"二连浩特市{writer.topic.output(output_id).name_zh}", png, thumbnail)
 
 
 def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides: dict[str, Any] | None = None,
