@@ -119,3 +119,15 @@ def test_representative_point_of_a_polygon_lies_inside_it():
     p, q = tm.representative_points([ring, Point(3, 4)])
     assert ring.contains(p) and not ring.contains(ring.centroid) and q.equals(Point(3, 4))
     assert isinstance(pd.Series([p]).iloc[0], Point)
+
+
+def test_township_rows_cover_boundary_and_nearest():
+    import geopandas as gpd
+    import shapely
+
+    from erenhot.topics.common import township_rows
+
+    towns = gpd.GeoDataFrame({"XZQDM": ["a", "b"]}, geometry=[shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10)], crs=4525)
+    pts = [shapely.Point(5, 5), shapely.Point(10, 5), shapely.Point(25, 5), shapely.box(12, 2, 14, 4), shapely.Point(-3, 5)]
+    assert township_rows(pts, towns) == [0, 0, 1, 1, 0]  # inside, on the shared edge (first), nearest, polygon, nearest
+    assert township_rows(pts[:1], towns.iloc[0:0]) == [-1]

@@ -8,7 +8,7 @@ A composer reads its resolved inputs, computes with ``erenhot.evaluation`` and h
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from erenhot import maps
 from erenhot.catalog import Catalog, Topic
@@ -207,6 +208,23 @@ def begin(storage: Storage, catalog: Catalog, code: str, config_name: str, readi
         progress(1.0, f"inputs as for version {pub.key} published {manifest['published_at']}: made current again")
         return Begun(topic, cfg, pub, {**result_from_manifest(manifest, skipped=True), "restored": True})
     return Begun(topic, cfg, pub, None)
+
+
+def township_rows(points: Iterable[Any], townships: gpd.GeoDataFrame) -> list[int]:
+    """For each point (shapely geometry; a polygon counts by its point on surface), the position of the
+    township polygon that covers it, else of the nearest one (a point just outside the city, within the
+    1 km delivery tolerance, or on a boundary gap). Same CRS for both; -1 when there is no township."""
+    geoms = list(townships.geometry)
+    tree = shapely.STRtree(geoms) if geoms else None
+    out = []
+    for p in points:
+        p = p if p.geom_type == "Point" else shapely.point_on_surface(p)
+        if tree is None:
+            out.append(-1)
+            continue
+        hit = [int(i) for i in tree.query(p, predicate="covered_by")]
+        out.append(min(hit) if hit else int(tree.nearest(p)))
+    return out
 
 
 def township_zones(townships: gpd.GeoDataFrame, grid: Grid, inside: np.ndarray) -> tuple[np.ndarray, dict[int, str]]:

@@ -39,7 +39,7 @@ from erenhot.evaluation import services as sv
 from erenhot.grid import boundary_mask, rasterize, read_raster
 from erenhot.reports import Section
 from erenhot.storage import Storage
-from erenhot.topics.common import LayerWriter, Progress, begin, finish, no_progress, records, township_zones
+from erenhot.topics.common import LayerWriter, Progress, begin, finish, no_progress, records, township_rows, township_zones
 from erenhot.topics.inputs import TopicInputs
 
 CODE = "t08"
@@ -65,12 +65,6 @@ def _facilities(inputs: TopicInputs, dataset_id: str) -> gpd.GeoDataFrame:
         if c not in gdf.columns:
             raise ValueError(f"{dataset_id} {inputs.version(dataset_id)}: facilities have no column {c!r} (columns {list(gdf.columns)})")
     return gdf
-
-
-def _township_of(points: gpd.GeoDataFrame, townships: gpd.GeoDataFrame) -> list[str]:
-    j = gpd.sjoin(points[["geometry"]], townships[["XZQDM", "geometry"]], how="left", predicate="within")
-    j = j[~j.index.duplicated()]
-    return [str(v) if isinstance(v, str) else "" for v in j["XZQDM"].reindex(points.index)]
 
 
 def _point_map(writer: LayerWriter, output_id: str, gdf: gpd.GeoDataFrame, codes: list[int], legend: list[tuple[int, str, str]],
@@ -135,7 +129,8 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     progress(0.16, "facilities (14-01, 14-02, 15-01)")
     fac = {ds: _facilities(inputs, ds) for ds in ("14-01", "14-02", "15-01")}
     for ds, gdf in fac.items():
-        gdf["XZQDM"] = _township_of(gdf, townships)
+        codes = townships["XZQDM"].astype(str).tolist()
+        gdf["XZQDM"] = [codes[i] if i >= 0 else "" for i in township_rows(gdf.geometry, townships)]
         outside = gdf[gdf["XZQDM"] == ""]
         if len(outside):
             notes.append(f"{ds}: {len(outside)} facilit(ies) outside every township of 01-04 ({', '.join(outside['name'].astype(str)[:5])}): "

@@ -40,7 +40,7 @@ from erenhot.evaluation import transport as tr
 from erenhot.grid import read_raster
 from erenhot.reports import Section
 from erenhot.storage import Storage
-from erenhot.topics.common import LayerWriter, Progress, begin, finish, no_progress, records
+from erenhot.topics.common import LayerWriter, Progress, begin, finish, no_progress, records, township_rows
 from erenhot.topics.inputs import TopicInputs
 
 CODE = "t15"
@@ -139,15 +139,10 @@ def collect_resources(frames: dict[str, gpd.GeoDataFrame], cfg: dict[str, Any], 
 
 
 def township_of(points: gpd.GeoSeries, townships: gpd.GeoDataFrame) -> list[str]:
-    """``"XZQDM XZQMC"`` of the township covering each point, else of the nearest one (a point just
-    outside the city, within the 1 km delivery tolerance)."""
+    """``"XZQDM XZQMC"`` of the township covering each point, else of the nearest one
+    (:func:`erenhot.topics.common.township_rows`)."""
     labels = (townships["XZQDM"].astype(str) + " " + townships["XZQMC"].astype(str)).tolist()
-    geoms = list(townships.geometry)
-    out = []
-    for p in points:
-        hit = [i for i, g in enumerate(geoms) if g.covers(p)]
-        out.append(labels[hit[0]] if hit else labels[int(np.argmin([g.distance(p) for g in geoms]))])
-    return out
+    return [labels[i] if i >= 0 else "" for i in township_rows(points, townships)]
 
 
 def near_term_table(projects: gpd.GeoDataFrame, period: list[int], resources: gpd.GeoDataFrame) -> pd.DataFrame:
