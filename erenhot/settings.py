@@ -33,7 +33,14 @@ def disable_analytics() -> None:
         os.environ.setdefault(key, value)
 
 
+#: Prefect's default of 20 s for the ephemeral (embedded) API server to start is too short on a busy
+#: shared machine; the CLI and the Makefile both wait 120 s unless the user set another value.
+PREFECT_DEFAULTS = {"PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120"}
+
+
 disable_analytics()
+for _key, _value in PREFECT_DEFAULTS.items():
+    os.environ.setdefault(_key, _value)
 
 DEFAULT_STORAGE_URL = "./data"
 

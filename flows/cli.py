@@ -77,7 +77,7 @@ def graph() -> None:
 def sample_kit(
     out_dir: Annotated[Path, typer.Argument(help="folder to write the kit into")],
     real_data: Annotated[Optional[Path], typer.Option("--real-data", help="folder of real Erenhot data (shared/data/real)")] = None,
-    cell_size: Annotated[float, typer.Option(help="raster cell size of generated rasters, m")] = 30.0,
+    cell_size: Annotated[float, typer.Option(max=100.0, help="raster cell size of generated rasters, m (≤ 100: the 01-03 DEM contract asks for ≤ 100 m)")] = 30.0,
     parcels: Annotated[int, typer.Option(help="number of generated 三调 parcels")] = 3000,
 ) -> None:
     """Write one delivery file set per dataset that topics 2 and 3 compute on (deterministic)."""
