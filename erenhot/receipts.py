@@ -130,6 +130,9 @@ def action_for(check: dict[str, Any]) -> tuple[str, str]:
     col = check.get("column") or ""
     kwargs = check.get("kwargs") or {}
     error = str(check.get("error") or "")
+    if check.get("frame") == "derived":  # a cross-column rule: the fix is in the delivered columns it names
+        rule = str(check.get("rule") or "")
+        return (f"改正所列行（row）的交付数值，使其满足：{rule}", f"correct the delivered values of the rows listed (row) so that: {rule}")
     if exp == "readable":
         return "文件无法打开：请重新导出后重新发送", "the file cannot be opened: export it again and resend it"
     if exp == "part_present":

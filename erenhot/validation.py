@@ -203,8 +203,8 @@ def derived_frame(table: pd.DataFrame, spec: dict[str, Any], *, part: str) -> pd
     expression over the table's columns (back-quote non-ASCII names); with ``group_by``/``order_by``
     the previous row of the same group is available as ``prev_<column>`` (NaN for a group's first
     row, so a balance check skips it). Only the columns whose ``part`` is absent or equals ``part``
-    are built; a column whose inputs are missing is left out (the ``table`` suite already reports the
-    missing field).
+    are built; a column whose inputs are missing is all-NaN and an infinite value (a division by 0)
+    is NaN, so only the ``table`` suite reports a missing field or a zero (a range check skips NaN).
 
     Returns:
         A frame with ``row`` (the index columns joined, e.g. ``"152501 2019"``) and one float column
@@ -230,10 +230,12 @@ def derived_frame(table: pd.DataFrame, spec: dict[str, Any], *, part: str) -> pd
         try:
             values = frame.eval(c["expr"], engine="python")
         except pd.errors.UndefinedVariableError:
+            out[c["name"]] = np.nan
             continue
         except SyntaxError as exc:
             raise ValueError(f"derived column {c['name']!r}: expression {c['expr']!r} does not parse ({exc})") from exc
-        out[c["name"]] = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
+        values = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
+        out[c["name"]] = np.where(np.isfinite(values), values, np.nan)
     return out
 
 

@@ -66,6 +66,26 @@ def test_derived_quantities_of_the_contracts_and_their_suites_match():
     assert declared and declared == checked
 
 
+def test_derived_expressions_name_only_contract_fields():
+    """A typo in a ``derived:`` expression would leave the quantity empty (and its check silently passing)."""
+    import re
+
+    cat = load_catalog()
+    bad = {}
+    for ds in cat.datasets:
+        spec = (ds.delivery or {}).get("derived")
+        if not spec:
+            continue
+        fields = {f["name"] for f in ds.delivery["fields"]}
+        known = fields | {f"prev_{f}" for f in fields}
+        for c in spec["columns"]:
+            names = set(re.findall(r"`([^`]+)`", c["expr"])) | set(re.findall(r"(?<![`\w])([A-Za-z_]\w*)(?![`\w])", re.sub(r"`[^`]+`", " ", c["expr"])))
+            if names - known:
+                bad[(ds.id, c["name"])] = sorted(names - known)
+        assert set(spec.get("index", [])) <= fields, ds.id
+    assert bad == {}
+
+
 def test_every_suite_folder_names_a_catalog_dataset_and_parses_without_losing_expectations():
     cat = load_catalog()
     for folder in sorted(p for p in expectations_dir().iterdir() if p.is_dir()):

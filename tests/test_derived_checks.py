@@ -68,6 +68,22 @@ def test_11_01_balances(storage, tmp_path, kw, expected):
     assert "11-01" in line and "户籍人口.csv" in line and "152501 20" in line  # department, dataset, file and row
 
 
+def test_a_missing_field_is_reported_once_by_the_table_suite(storage, tmp_path):
+    text = _rows().replace(",births,", ",born,")  # births renamed: the balance cannot be computed
+    report = _accept(storage, tmp_path, "11", "11-01", "户籍人口.csv", text.encode("utf-8"), "d")
+    assert report["state"] == "failed"
+    assert any("births" in f for f in report["failures"])
+    assert not any("stock_balance_share" in f for f in report["failures"])  # no advice to add an internal column
+
+
+def test_receipt_action_of_a_derived_rule_names_the_rule_not_the_internal_column():
+    from erenhot.receipts import action_for
+
+    zh, en = action_for({"frame": "derived", "expectation": "expect_column_values_to_be_between", "column": "urban_rural_gap",
+                         "rule": "城镇户籍 + 乡村户籍 = 户籍人口", "kwargs": {"min_value": 0, "max_value": 0}})
+    assert "城镇户籍 + 乡村户籍 = 户籍人口" in zh and "rows listed" in en and "urban_rural_gap" not in en
+
+
 def _homesteads(area_m2: float) -> bytes:
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -76,6 +92,24 @@ def _homesteads(area_m2: float) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def test_zero_plots_give_no_infinite_mean():
+    table = pd.DataFrame({"XZQDM": ["152501100"], "GCMC": ["a"], "ZJDMJ": [2400.0], "ZJDZS": [0]})
+    frame = derived_frame(table, load_catalog().dataset("18-03").delivery["derived"], part="gacha_development")
+    assert math.isnan(frame["mean_plot_m2"].iloc[0])  # the table suite reports the zero, not an "hm²" hint
+
+
+def test_10_01_township_sectors_must_add_up_to_their_gdp():
+    spec = load_catalog().dataset("10-01").delivery["derived"]
+    table = pd.DataFrame({"地区": ["格日勒敖都苏木", "二连浩特市区"], "地区生产总值": [20000.0, 500000.0],
+                          "第一产业": [12385.0, 1000.0], "第二产业": [3000.0, 200000.0], "第三产业": [4615.0, 299000.0]})
+    frame = derived_frame(table, spec, part="分地区主要经济指标")
+    assert frame["row"].tolist() == ["格日勒敖都苏木", "二连浩特市区"]
+    assert frame["township_sector_sum_ratio"].tolist() == pytest.approx([1.0, 1.0])
+    table.loc[0, "第一产业"] = 99999.0
+    assert derived_frame(table, spec, part="分地区主要经济指标")["township_sector_sum_ratio"].iloc[0] > 1.01
+    assert "sector_sum_ratio" not in frame.columns  # the yearly sheet's rule belongs to the other part
 
 
 def test_18_03_homestead_area_in_hm2_is_refused(storage, tmp_path):
