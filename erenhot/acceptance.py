@@ -137,6 +137,12 @@ def read_parts(storage: Storage, catalog: Catalog, delivery: Delivery) -> list[P
                 continue
             gdf = r.gdf
             gdf.columns = [c if c == gdf.geometry.name else str(c).upper() for c in gdf.columns]
+            # a numeric contract field stored as a text field ("12.0公顷") is refused naming the cell, as in tables
+            text_numeric = [c for c in (f.upper() for f in _numeric_fields(catalog, delivery.dataset_id))
+                            if c in gdf.columns and not pd.api.types.is_numeric_dtype(gdf[c])]
+            if text_numeric:
+                gdf = gpd.GeoDataFrame(formats.coerce_numeric(gdf, text_numeric, name=files[0]), geometry=gdf.geometry.name,
+                                       crs=gdf.crs)
             add(Part(name=name, kind="vector", files=files, gdf=gdf, encoding=r.encoding,
                      source_crs=gdf.crs.to_string() if gdf.crs else "none", metadata=meta))
 

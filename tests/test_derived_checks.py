@@ -118,3 +118,33 @@ def test_18_03_homestead_area_in_hm2_is_refused(storage, tmp_path):
     assert report["state"] == "failed"
     (line,) = report["failures"]
     assert "ZJDMJ / ZJDZS" in line and "hm²" in line and "152501100 巴彦哈拉嘎查" in line
+
+
+def test_text_in_a_numeric_shapefile_field_names_the_cell(storage, tmp_path):
+    """06-04 with 用地面积 written "12.0公顷" in a text DBF field: refused with file, column, row and
+    cell, not with GX's internal type error and range advice."""
+    import zipfile
+
+    import geopandas as gpd
+    import shapely
+
+    from erenhot.acceptance import read_parts
+    from erenhot.formats import FormatError
+
+    pts = gpd.GeoSeries([shapely.Point(111.97, 43.65), shapely.Point(111.98, 43.66)], crs=4490).to_crs(4525)
+    gdf = gpd.GeoDataFrame({"XMMC": ["国门景区提升", "恐龙博物馆"], "XMLX": ["景区提升", "文化设施"], "JSXZ": ["改扩建", "新建"],
+                            "YDMJ": ["3.5", "12.0公顷"], "ZTZ": [1200.0, 8000.0], "KGNF": [2021, 2022], "WGNF": [2023, 2025],
+                            "XMZT": ["在建", "规划"]}, geometry=pts, crs=4525)
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    gdf.to_file(folder / "tourism_projects.shp", encoding="gbk")
+    (tmp_path / "d").mkdir()
+    with zipfile.ZipFile(tmp_path / "d" / "tourism_projects.zip", "w") as z:
+        for f in folder.iterdir():
+            z.write(f, f.name)
+    cat = load_catalog()
+    d = ingest(storage, cat, "6", "06-04", [tmp_path / "d" / "tourism_projects.zip"]).delivery
+    with pytest.raises(FormatError, match=r"tourism_projects.zip: column YDMJ, data row 2: '12.0公顷' is not a number"):
+        read_parts(storage, cat, d)
+    report = accept_delivery(storage, cat, d)
+    assert report["state"] == "failed" and any("'12.0公顷' is not a number" in f for f in report["failures"])
