@@ -218,6 +218,17 @@ def load_boundary(storage: Storage) -> shapely.Geometry | None:
     return shapely.union_all(gdf.to_crs(ANALYSIS_EPSG).geometry.values)
 
 
+def _repeats_missing_column(check: dict[str, Any], missing: set[tuple[str, Any]]) -> bool:
+    """A check that could not run because a column is absent whose absence is already reported."""
+    error = str(check.get("error") or "")
+    return check["expectation"] != "expect_column_to_exist" and "does not exist" in error and any(
+        part == check["part"] and col and f'"{col}"' in error for part, col in missing)
+
+
+#: fact columns whose failure means the features are not where Erenhot is (extent, boundary)
+PLACEMENT_COLUMNS = frozenset({"within_boundary", "minx", "miny", "maxx", "maxy"})
+
+
 def build_frames(part: Part, boundary: shapely.Geometry | None, crs_override: str | None = None) -> None:
     """Fill ``part.frames`` with the fact frames its suites check (vectors: transformed to EPSG:4525
     with :func:`erenhot.crs.to_analysis`, using the CRS given at ingest when there is one)."""
@@ -296,13 +307,28 @@ def accept_delivery(storage: Storage, catalog: Catalog, delivery: Delivery, *,
             continue
         for r in validation.run_suite(part.frames[frame], validation.load_suite_dict(path), label=str(path)):
             checks.append({"file": part.files[0], "part": part_name, "frame": frame, **r})
-    failed = [c for c in checks if not c["success"] and c["severity"] == "critical"]
+    missing = {(c["part"], c.get("column")) for c in checks
+               if not c["success"] and c["expectation"] == "expect_column_to_exist"}
+    for c in checks:  # "column X does not exist" again, from each check of a missing column: said once
+        if not c["success"] and _repeats_missing_column(c, missing):
+            c["repeats"] = True
+    failed = [c for c in checks if not c["success"] and c["severity"] == "critical" and not c.get("repeats")]
     lines = [f"{label} · {validation.describe_failure(c)}" for c in failed]
     for part in parts:  # a layer without a CRS gets a diagnosis
         if (part.kind == "vector" and part.gdf is not None and part.gdf.crs is None and len(part.gdf)
                 and not getattr(delivery, "crs_override", "")):  # named at ingest: no diagnosis needed
             lines.append(f"{label} · {part.files[0]}: no coordinate system (.prj missing); "
                          f"{validation.diagnose_crs(tuple(part.gdf.total_bounds))}")
+    for part in parts:  # a layer whose .prj contradicts its coordinates gets the same diagnosis
+        placed_wrong = any(c["part"] == part.name and c.get("column") in PLACEMENT_COLUMNS for c in failed)
+        if (placed_wrong and part.kind == "vector" and part.gdf is not None and part.gdf.crs is not None and len(part.gdf)
+                and not getattr(delivery, "crs_override", "")):
+            epsg = part.gdf.crs.to_epsg()
+            guess = validation.diagnose_crs(tuple(part.gdf.total_bounds))
+            if epsg is None or str(epsg) not in guess:
+                lines.append(f"{label} · {part.files[0]}: the .prj says {part.gdf.crs.name} (EPSG:{epsg or '?'}) but the "
+                             f"coordinates do not fit it: {guess}. Resend with the right .prj, or name the coordinate system "
+                             f"at delivery (erenhot ingest … --crs EPSG:<code>)")
     state = "failed" if failed else "validated"
     report: dict[str, Any] = {
         **ctx,

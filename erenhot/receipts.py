@@ -265,7 +265,7 @@ def problems(report: dict[str, Any] | None, *, severity: str = "critical") -> li
     Report lines that are not checks (the CRS diagnosis of a layer without ``.prj``) come last.
     """
     checks = list((report or {}).get("checks") or [])
-    critical = [c for c in checks if not c.get("success") and c.get("severity", "critical") == "critical"]
+    critical = [c for c in checks if not c.get("success") and c.get("severity", "critical") == "critical" and not c.get("repeats")]
     chosen = critical if severity == "critical" else [
         c for c in checks if not c.get("success") and c.get("severity", "critical") != "critical"]
     out = []
@@ -282,7 +282,9 @@ def problems(report: dict[str, Any] | None, *, severity: str = "critical") -> li
         for line in list((report or {}).get("failures") or [])[len(critical):]:
             line = _strip_label(line)
             zh, en = (("附上 .prj 文件（CGCS2000）后重新发送", "include the .prj file (CGCS2000) and resend")
-                      if "no coordinate system" in line else ("见说明", "see the note"))
+                      if "no coordinate system" in line else
+                      ("换上正确的 .prj 后重新发送，或交付时用 --crs 注明坐标系", "resend with the right .prj, or name the CRS at delivery (--crs)")
+                      if "the .prj says" in line else ("见说明", "see the note"))
             file = line.split(":", 1)[0] if ":" in line else ""
             out.append({"file": _text(file), "part": "—", "column": "—", "rows": "",
                         "rule": _text(line.split(":", 1)[1].strip() if ":" in line else line),

@@ -74,6 +74,11 @@ def test_a_missing_field_is_reported_once_by_the_table_suite(storage, tmp_path):
     assert report["state"] == "failed"
     assert any("births" in f for f in report["failures"])
     assert not any("stock_balance_share" in f for f in report["failures"])  # no advice to add an internal column
+    births = [f for f in report["failures"] if "births" in f]
+    assert len(births) == 1 and "does not exist" not in births[0]  # said once, not again by every check of the column
+    from erenhot.receipts import problems
+
+    assert [p["column"] for p in problems(report)].count("births") == 1
 
 
 def test_receipt_action_of_a_derived_rule_names_the_rule_not_the_internal_column():
@@ -120,21 +125,18 @@ def test_18_03_homestead_area_in_hm2_is_refused(storage, tmp_path):
     assert "ZJDMJ / ZJDZS" in line and "hm²" in line and "152501100 巴彦哈拉嘎查" in line
 
 
-def test_text_in_a_numeric_shapefile_field_names_the_cell(storage, tmp_path):
-    """06-04 with 用地面积 written "12.0公顷" in a text DBF field: refused with file, column, row and
-    cell, not with GX's internal type error and range advice."""
+def _projects_zip(tmp_path, ydmj=("3.5", "12.0"), prj_epsg=None):
     import zipfile
 
     import geopandas as gpd
     import shapely
 
-    from erenhot.acceptance import read_parts
-    from erenhot.formats import FormatError
-
     pts = gpd.GeoSeries([shapely.Point(111.97, 43.65), shapely.Point(111.98, 43.66)], crs=4490).to_crs(4525)
     gdf = gpd.GeoDataFrame({"XMMC": ["国门景区提升", "恐龙博物馆"], "XMLX": ["景区提升", "文化设施"], "JSXZ": ["改扩建", "新建"],
-                            "YDMJ": ["3.5", "12.0公顷"], "ZTZ": [1200.0, 8000.0], "KGNF": [2021, 2022], "WGNF": [2023, 2025],
+                            "YDMJ": list(ydmj), "ZTZ": [1200.0, 8000.0], "KGNF": [2021, 2022], "WGNF": [2023, 2025],
                             "XMZT": ["在建", "规划"]}, geometry=pts, crs=4525)
+    if prj_epsg:
+        gdf = gdf.set_crs(prj_epsg, allow_override=True)  # a wrong .prj on the same coordinates
     folder = tmp_path / "shp"
     folder.mkdir()
     gdf.to_file(folder / "tourism_projects.shp", encoding="gbk")
@@ -142,8 +144,28 @@ def test_text_in_a_numeric_shapefile_field_names_the_cell(storage, tmp_path):
     with zipfile.ZipFile(tmp_path / "d" / "tourism_projects.zip", "w") as z:
         for f in folder.iterdir():
             z.write(f, f.name)
+    return tmp_path / "d" / "tourism_projects.zip"
+
+
+def test_a_wrong_prj_gets_a_diagnosis(storage, tmp_path):
+    """Zone-37 metres under a CGCS2000 geographic .prj: besides the extent failures, the report says the
+    .prj contradicts the coordinates, what they look like, and how to name the CRS at delivery."""
     cat = load_catalog()
-    d = ingest(storage, cat, "6", "06-04", [tmp_path / "d" / "tourism_projects.zip"]).delivery
+    d = ingest(storage, cat, "6", "06-04", [_projects_zip(tmp_path, prj_epsg=4490)]).delivery
+    report = accept_delivery(storage, cat, d)
+    assert report["state"] == "failed"
+    (line,) = [f for f in report["failures"] if "the .prj says" in f]
+    assert "tourism_projects.zip" in line and "EPSG:4490" in line and "EPSG:4525" in line and "--crs" in line
+
+
+def test_text_in_a_numeric_shapefile_field_names_the_cell(storage, tmp_path):
+    """06-04 with 用地面积 written "12.0公顷" in a text DBF field: refused with file, column, row and
+    cell, not with GX's internal type error and range advice."""
+    from erenhot.acceptance import read_parts
+    from erenhot.formats import FormatError
+
+    cat = load_catalog()
+    d = ingest(storage, cat, "6", "06-04", [_projects_zip(tmp_path, ydmj=("3.5", "12.0公顷"))]).delivery
     with pytest.raises(FormatError, match=r"tourism_projects.zip: column YDMJ, data row 2: '12.0公顷' is not a number"):
         read_parts(storage, cat, d)
     report = accept_delivery(storage, cat, d)
