@@ -213,6 +213,13 @@ def _print_status(storage, products_only: bool = False, datasets: bool = True) -
         console.print(t)
         missing = sum(1 for d in st["datasets"] if d["state"] == "missing")
         console.print(f"{missing} catalog datasets have no delivery yet (erenhot status --json lists them)")
+    failed = [d for d in st["datasets"] if d["state"] == "failed"]
+    if failed:  # said at the end of a run too: a topic "done" may rest on an older delivery
+        console.print(f"[yellow]{len(failed)} newest deliveries failed validation[/yellow] "
+                      "(erenhot status DEPT DATASET shows the receipt):")
+        for d in failed:
+            used = f"older version {d['validated_version']} in use" if d["validated_version"] else "no accepted version: topics reading it wait"
+            console.print(f"    {d['id']} {d['name_zh'][:24]} — {d['version']} refused; {used}", soft_wrap=True)
     console.print("[bold]研究课题 Topics and where their products are[/bold]")
     for tp in st["topics"]:
         if not tp["implemented"]:

@@ -37,7 +37,7 @@ def test_status_json_on_an_empty_storage(tmp_path, monkeypatch):
     assert {d["state"] for d in doc["datasets"]} == {"missing"}
     topics = {t["seq"]: t for t in doc["topics"]}
     assert topics[2]["state"] == "waiting" and topics[3]["state"] == "waiting"
-    assert topics[4]["state"] == "not-run" and topics[2]["outputs"] == []
+    assert {t["state"] for t in topics.values()} == {"waiting"} and topics[2]["outputs"] == []  # all 15 implemented, none can run
 
 
 def test_ingest_refuses_the_wrong_department_cleanly(tmp_path, monkeypatch):
@@ -55,3 +55,15 @@ def test_ingest_refuses_an_unaccepted_crs_override(tmp_path, monkeypatch):
     f.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
     res = runner.invoke(app, ["ingest", "1", "01-27", str(f), "--crs", "EPSG:3857"])
     assert res.exit_code == 2 and "not an accepted coordinate system" in res.output
+
+
+def test_status_lists_deliveries_that_failed_and_what_is_used_instead(tmp_path, monkeypatch):
+    monkeypatch.setenv("ERENHOT_STORAGE_URL", str(tmp_path / "s"))
+    f = tmp_path / "faults.geojson"
+    f.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    assert runner.invoke(app, ["ingest", "1", "01-27", str(f)]).exit_code == 0
+    assert runner.invoke(app, ["validate", "01-27"]).exit_code != 0
+    res = runner.invoke(app, ["status"])
+    assert res.exit_code == 0, res.output
+    assert "1 newest deliveries failed validation" in res.output
+    assert "01-27" in res.output and "no accepted version: topics reading it wait" in res.output
