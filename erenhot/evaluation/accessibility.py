@@ -71,6 +71,14 @@ def travel_time_minutes(
     Raises:
         ValueError: no source, a source outside the grid or on an impassable cell.
     """
+    passable, cost, starts = _cost_and_starts(speed_kmh, sources_rc, cell_size_m)
+    minutes, _ = MCP_Geometric(cost).find_costs(starts)
+    return np.where(passable, minutes, np.inf).astype(np.float32)
+
+
+def _cost_and_starts(speed_kmh: ArrayLike, sources_rc: Sequence[tuple[int, int]], cell_size_m: float
+                     ) -> tuple[NDArray[np.bool_], NDArray[np.float64], list[tuple[int, int]]]:
+    """(passable mask, minutes to cross each cell (inf impassable), checked start cells)."""
     speed = np.asarray(speed_kmh, dtype=np.float64)
     if speed.ndim != 2:
         raise ValueError("speed_kmh must be 2-D (rows, cols)")
@@ -86,5 +94,52 @@ def travel_time_minutes(
         if not passable[r, c]:
             raise ValueError(f"source {(r, c)} lies on an impassable cell")
         starts.append((int(r), int(c)))
-    minutes, _ = MCP_Geometric(cost).find_costs(starts)
-    return np.where(passable, minutes, np.inf).astype(np.float32)
+    return passable, cost, starts
+
+
+def travel_time_and_source(
+    speed_kmh: ArrayLike, sources_rc: Sequence[tuple[int, int]], cell_size_m: float
+) -> tuple[NDArray[np.float32], NDArray[np.int32]]:
+    """Minutes to the nearest source and which source it is, from ONE multi-source cost-distance run.
+
+    The same costs as :func:`travel_time_minutes` (``MCP_Geometric``, 8 directions); the source of a
+    cell is found by following skimage's traceback (each cell's predecessor on its least-cost path) to
+    its start, with pointer doubling (about log₂ of the longest path passes over the array), so the
+    cost is one run whatever the number of sources — not one run per source.
+
+    Args:
+        speed_kmh: ``(rows, cols)`` km/h; 0, negative or NaN impassable.
+        sources_rc: ``(row, col)`` per source; a cell given twice belongs to its first source.
+        cell_size_m: cell side, m.
+
+    Returns:
+        ``(minutes, index)``: float32 minutes (0 at the sources, ``inf`` unreachable/impassable) and
+        int32 position in ``sources_rc`` of the nearest source (-1 where unreachable). On exact ties the
+        source whose front reaches the cell first wins.
+
+    Raises:
+        ValueError: as :func:`travel_time_minutes`.
+    """
+    passable, cost, starts = _cost_and_starts(speed_kmh, sources_rc, cell_size_m)
+    mcp = MCP_Geometric(cost)
+    cumulative, traceback = mcp.find_costs(starts)
+    minutes = np.where(passable, cumulative, np.inf).astype(np.float32)
+    rows, cols = cost.shape
+    offsets = np.asarray(mcp.offsets, dtype=np.int64)
+    flat = np.arange(rows * cols, dtype=np.int64)
+    tb = np.asarray(traceback, dtype=np.int64).ravel()
+    pred = flat.copy()  # a start (and an unreached cell) points to itself
+    step = tb >= 0
+    rr, cc = np.divmod(flat[step], cols)
+    pred[step] = (rr - offsets[tb[step], 0]) * cols + (cc - offsets[tb[step], 1])
+    while True:  # pointer doubling: every cell ends pointing at the start of its path
+        nxt = pred[pred]
+        if np.array_equal(nxt, pred):
+            break
+        pred = nxt
+    start_index = np.full(rows * cols, -1, dtype=np.int32)
+    for k, (r, c) in reversed(list(enumerate(starts))):  # the first source keeps a shared cell
+        start_index[r * cols + c] = k
+    which = start_index[pred].reshape(rows, cols)
+    which = np.where(np.isfinite(minutes), which, -1).astype(np.int32)
+    return minutes, which

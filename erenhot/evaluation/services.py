@@ -31,7 +31,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from shapely.geometry import MultiPolygon, Polygon
 
-from erenhot.evaluation.accessibility import travel_time_minutes
+from erenhot.evaluation.accessibility import travel_time_and_source
 from erenhot.evaluation.transport import nearest_passable_cell
 
 __all__ = [
@@ -74,9 +74,8 @@ def nearest_facility(speed_kmh: ArrayLike, sources: Sequence[tuple[int, int] | N
                      ) -> tuple[NDArray[np.float32], NDArray[np.int32]]:
     """Minutes to the nearest facility and its index (position in ``sources``).
 
-    One cost-distance per facility (:func:`erenhot.evaluation.accessibility.travel_time_minutes`);
-    a cell takes the facility with the smallest time (ties: the first). Facilities with a ``None``
-    source are skipped.
+    One multi-source cost-distance run (:func:`erenhot.evaluation.accessibility.travel_time_and_source`)
+    for all facilities of a class; facilities with a ``None`` source are skipped.
 
     Returns:
         ``(minutes, index)``: float32 minutes (``inf`` where no facility is reachable) and int32
@@ -86,16 +85,13 @@ def nearest_facility(speed_kmh: ArrayLike, sources: Sequence[tuple[int, int] | N
         ValueError: as :func:`travel_time_minutes` (e.g. a source on an impassable cell).
     """
     speed = np.asarray(speed_kmh, dtype=np.float64)
-    best = np.full(speed.shape, np.inf, dtype=np.float32)
-    which = np.full(speed.shape, -1, dtype=np.int32)
-    for k, rc in enumerate(sources):
-        if rc is None:
-            continue
-        t = travel_time_minutes(speed, [rc], cell_size_m)
-        better = t < best
-        best = np.where(better, t, best)
-        which = np.where(better, k, which).astype(np.int32)
-    return best, which
+    placed = [(k, rc) for k, rc in enumerate(sources) if rc is not None]
+    if not placed:
+        return np.full(speed.shape, np.inf, dtype=np.float32), np.full(speed.shape, -1, dtype=np.int32)
+    minutes, local = travel_time_and_source(speed, [rc for _, rc in placed], cell_size_m)
+    ids = np.array([k for k, _ in placed], dtype=np.int32)
+    which = np.where(local >= 0, ids[np.clip(local, 0, None)], -1).astype(np.int32)
+    return minutes, which
 
 
 def covered_mask(urban_minutes: ArrayLike, rural_minutes: ArrayLike, urban: ArrayLike,
