@@ -26,7 +26,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import geopandas as gpd
 import numpy as np
@@ -380,6 +380,22 @@ def decorate(ax: Axes, grid: Grid, extent: tuple[float, float, float, float],
         f"坐标系：{_crs_label(grid.crs_epsg)}　栅格 {grid.cell_size_m:g} m　比例尺单位 km",
         transform=ax.transAxes, ha="left", va="top", fontproperties=map_font(8), color="#444444",
     )
+
+
+def finish_map(fig: Figure, ax: Axes, grid: Grid, extent: tuple[float, float, float, float], boundary: Boundary | None,
+               handles: list[Any] | None = None, legend_title: str | None = None, dpi: int = 150) -> bytes:
+    """Close a map drawn on a :func:`new_map` frame: :func:`decorate` (boundary, north arrow, scale bar,
+    CRS note), the legend right of the map in the CJK font (``handles``; ``None`` = the artists'
+    labels; an empty list = no legend) and the PNG bytes."""
+    decorate(ax, grid, extent, boundary)
+    if handles is None or handles:
+        kw: dict[str, Any] = {"title": legend_title}
+        if legend_title:
+            kw["title_fontproperties"] = map_font(11)
+        if handles is not None:
+            kw["handles"] = handles
+        ax.legend(prop=map_font(9), loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, **kw)
+    return to_png(fig, dpi)
 
 
 def to_png(fig: Figure, dpi: int) -> bytes:

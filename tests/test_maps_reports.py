@@ -236,3 +236,21 @@ def test_markdown_table_formatting() -> None:
     assert markdown_table(pd.DataFrame()) == "*（无数据）*"
     html_table = render_html(out, "t")
     assert "<td>a|b</td>" in html_table
+
+
+def test_finish_map_adds_the_legend_only_when_there_is_something_to_explain(grid: Grid) -> None:
+    from matplotlib.lines import Line2D
+
+    from erenhot import maps
+
+    left, bottom, right, top = grid.bounds
+    extent = (left, right, bottom, top)
+    sizes = []
+    for handles in ([Line2D([], [], marker="o", ls="", label="国门景区")], []):
+        fig, ax = maps.new_map(grid, extent, "二连浩特市测试图", None)
+        ax.plot([left + 1000], [bottom + 1000], "o")
+        png = maps.finish_map(fig, ax, grid, extent, None, handles, legend_title="图例")
+        image = _open_png(png)
+        sizes.append(image.width)
+        assert len(ax.get_legend().get_texts()) == 1 if handles else ax.get_legend() is None
+    assert sizes[0] > 0 and sizes[1] > 0

@@ -339,11 +339,7 @@ def _layered_map(writer: LayerWriter, title: str, subtitle: str, background: np.
             if name:
                 ax.text(x + 0.01 * (right - left), y, str(name), fontproperties=maps.map_font(8), zorder=7)
         handles.append(Line2D([], [], marker=marker, color=colour, markeredgecolor="black", ls="", markersize=8, label=label))
-    maps.decorate(ax, grid, extent, writer.boundary)
-    if handles:
-        ax.legend(handles=handles, prop=maps.map_font(9), loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
-                  title="图例", title_fontproperties=maps.map_font(11))
-    return maps.to_png(fig, 150)
+    return maps.finish_map(fig, ax, grid, extent, writer.boundary, handles, legend_title="图例")
 
 
 def _put_map(writer: LayerWriter, output_id: str, png: bytes, thumbnail: bool = False) -> None:

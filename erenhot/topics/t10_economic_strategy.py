@@ -467,9 +467,7 @@ def _opening_map(writer: LayerWriter, corridors: gpd.GeoDataFrame, nodes: gpd.Ge
         if len(sel):
             ax.scatter(sel.geometry.x, sel.geometry.y, marker=m, s=90, c=c, edgecolors="black", linewidths=0.5, zorder=6)
             handles.append(Line2D([], [], marker=m, color=c, ls="", markersize=9, label=kind))
-    maps.decorate(ax, grid, extent, writer.boundary)
-    ax.legend(handles=handles, prop=maps.map_font(9), loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    return maps.to_png(fig, 150)
+    return maps.finish_map(fig, ax, grid, extent, writer.boundary, handles)
 
 
 def _landuse_ids(dltb: gpd.GeoDataFrame, grid: Grid, weights: Mapping[str, Mapping[str, float]]) -> tuple[np.ndarray, dict[str, int]]:
@@ -522,9 +520,7 @@ def _projects_map(writer: LayerWriter, sites: gpd.GeoDataFrame, title: str) -> b
         sel = (sites["industry"].astype(str) == ind).to_numpy()
         ax.scatter(sites.geometry.x[sel], sites.geometry.y[sel], s=size[sel], c=palette[i % len(palette)],
                    edgecolors="black", linewidths=0.5, alpha=0.85, label=ind, zorder=5)
-    maps.decorate(ax, grid, extent, writer.boundary)
-    ax.legend(prop=maps.map_font(9), loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title=None)
-    return maps.to_png(fig, 150)
+    return maps.finish_map(fig, ax, grid, extent, writer.boundary)
 
 
 def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides: dict[str, Any] | None = None,

@@ -192,9 +192,7 @@ def _network_map(writer: LayerWriter, roads: gpd.GeoDataFrame, corridors: gpd.Ge
             ax.scatter(sel.geometry.x, sel.geometry.y, s=40 + 80 * sel["score"].to_numpy(), c=colour, edgecolors="black",
                        linewidths=0.5, zorder=6)
             handles.append(Line2D([], [], marker="o", color=colour, ls="", markersize=8, label=f"{cat}（{len(sel)}）"))
-    maps.decorate(ax, grid, extent, writer.boundary)
-    ax.legend(handles=handles, prop=maps.map_font(9), loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    return maps.to_png(fig, 150)
+    return maps.finish_map(fig, ax, grid, extent, writer.boundary, handles)
 
 
 def _put_map(writer: LayerWriter, output_id: str, png: bytes, thumbnail: bool = False) -> None:
