@@ -11,7 +11,7 @@ Rasters are ``(rows, cols)`` on the EPSG:4525 grid; station-derived factors may 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,9 +27,12 @@ __all__ = [
     "eco_importance",
     "fragility_geometric_mean",
     "fragility_grade",
+    "cumulative_share_breaks",
+    "grade_by_break_values",
     "importance_by_cumulative_share",
     "most_important",
     "normalise_minmax",
+    "normalise_with_range",
     "npp_biodiversity_index",
     "rweq_crust_factor",
     "rweq_erodible_fraction",
@@ -263,7 +266,15 @@ def normalise_minmax(values: ArrayLike, valid_mask: ArrayLike | None = None) -> 
     ok = ~np.isnan(v) if valid_mask is None else (np.asarray(valid_mask, dtype=bool) & ~np.isnan(v))
     if not np.any(ok):
         return np.full(v.shape, np.nan)
-    lo, hi = float(v[ok].min()), float(v[ok].max())
+    return normalise_with_range(v, float(v[ok].min()), float(v[ok].max()), valid_mask)
+
+
+def normalise_with_range(values: ArrayLike, lo: float, hi: float, valid_mask: ArrayLike | None = None) -> Array:
+    """:func:`normalise_minmax` with the range ``lo``–``hi`` given (e.g. gathered over every tile of a
+    tiled evaluation): ``(v − lo) / (hi − lo)``, 1.0 when ``hi == lo``, NaN outside ``valid_mask`` or
+    where ``values`` is NaN. Cellwise."""
+    v = np.asarray(values, dtype=np.float64)
+    ok = ~np.isnan(v) if valid_mask is None else (np.asarray(valid_mask, dtype=bool) & ~np.isnan(v))
     out = np.ones(v.shape) if hi == lo else (v - lo) / (hi - lo)
     return np.where(ok, out, np.nan)
 
@@ -300,6 +311,9 @@ def importance_by_cumulative_share(
     with value 0 are never 1 or 2. Example: [50, 30, 10, 5, 5] → running sums 50, 80, 90, 95, 100
     → v_0.5 = 50, v_0.8 = 30 → grades [1, 2, 3, 3, 3].
 
+    The whole array is one chunk of :func:`cumulative_share_breaks` and graded by
+    :func:`grade_by_break_values`; a tiled evaluation calls the two with the tiles as chunks.
+
     Args:
         values: ``(rows, cols)`` service amounts (any unit; NaN or negative inside the mask count
             as 0).
@@ -308,25 +322,100 @@ def importance_by_cumulative_share(
 
     Returns:
         ``uint8 (rows, cols)``: 1 … len(breaks)+1 inside the mask, 0 outside. All-zero values → 3.
+
+    Raises:
+        ValueError: ``values`` and ``valid_mask`` differ in shape; shares not ascending in (0, 1].
     """
     v = np.asarray(values, dtype=np.float64)
     mask = np.asarray(valid_mask, dtype=bool)
     if v.shape != mask.shape:
         raise ValueError("values and valid_mask differ in shape")
+    break_values = cumulative_share_breaks(lambda: [v[mask]], breaks)
+    return grade_by_break_values(v, mask, break_values)
+
+
+def grade_by_break_values(values: ArrayLike, valid_mask: ArrayLike, break_values: Sequence[float]) -> NDArray[np.uint8]:
+    """Grades from the break values of :func:`cumulative_share_breaks`: grade g (1 = 极重要) for a
+    positive value ≥ ``break_values[g - 1]`` (the lowest such g), ``len(break_values) + 1`` for the
+    rest of the mask, 0 outside. Cellwise: any window of the grid gives the same grades there."""
+    v = np.asarray(values, dtype=np.float64)
+    mask = np.asarray(valid_mask, dtype=bool)
+    x = np.where(mask & (v > 0), v, 0.0)
+    out = np.where(mask, len(break_values) + 1, 0).astype(np.uint8)
+    for grade in range(len(break_values), 0, -1):  # assign the less important grades first, then overwrite
+        out[mask & (x >= break_values[grade - 1]) & (x > 0)] = grade
+    return out
+
+
+def _positive(values: ArrayLike) -> NDArray[np.float64]:
+    v = np.asarray(values, dtype=np.float64).ravel()
+    return v[v > 0]  # NaN compares False: dropped (counts as 0)
+
+
+def cumulative_share_breaks(chunks: Callable[[], Iterable[ArrayLike]], breaks: Sequence[float], *,
+                            bins: int = 4096) -> list[float]:
+    """Break values of the cumulative-share grading, from values delivered chunk by chunk.
+
+    The rule of :func:`importance_by_cumulative_share` (spec §1.4.1 [M]): sort the positive values
+    descending and accumulate; the break value for share ``b`` is the value of the cell at which the
+    running sum first reaches ``b · total`` (relative slack 1e-12). Exact, in three passes over
+    ``chunks()`` holding only a histogram of ``bins`` bins and the values of the bins where a break
+    falls (with continuous data about ``n / bins`` values; with many equal values, all of them), so
+    memory stays bounded however many tiles the chunks come from.
+
+    Args:
+        chunks: called once per pass; returns an iterable of arrays (any shape) holding the values of
+            the evaluation area only (NaN and values ≤ 0 count as 0).
+        breaks: cumulative shares, ascending, in (0, 1].
+        bins: histogram bins of the second pass (≥ 1).
+
+    Returns:
+        One break value per share (in the values' unit); ``inf`` for every share when the total is 0.
+
+    Raises:
+        ValueError: shares not ascending in (0, 1], or ``bins`` < 1.
+    """
     b = np.asarray(breaks, dtype=np.float64)
     if b.ndim != 1 or np.any(np.diff(b) <= 0) or np.any((b <= 0) | (b > 1)):
         raise ValueError(f"breaks must be ascending shares in (0, 1], got {breaks!r}")
-    x = np.where(mask & (v > 0), v, 0.0)
-    out = np.where(mask, len(b) + 1, 0).astype(np.uint8)
-    total = float(x.sum())
+    if bins < 1:
+        raise ValueError(f"bins must be ≥ 1, got {bins}")
+    total, vmax = 0.0, 0.0
+    for chunk in chunks():
+        x = _positive(chunk)
+        if x.size:
+            total += float(x.sum())
+            vmax = max(vmax, float(x.max()))
     if total <= 0:
-        return out
-    ordered = np.sort(x[mask & (x > 0)])[::-1]
-    running = np.cumsum(ordered)
-    for grade in range(len(b), 0, -1):  # assign the less important grades first, then overwrite
-        k = int(np.searchsorted(running, b[grade - 1] * total * (1 - 1e-12), side="left"))
-        v_break = ordered[min(k, ordered.size - 1)]
-        out[mask & (x >= v_break) & (x > 0)] = grade
+        return [float("inf")] * len(b)
+    edges = np.linspace(0.0, vmax, bins + 1)
+
+    def bin_of(x: NDArray[np.float64]) -> NDArray[np.intp]:
+        return np.clip(np.searchsorted(edges, x, side="left") - 1, 0, bins - 1)
+
+    sums = np.zeros(bins)
+    for chunk in chunks():
+        x = _positive(chunk)
+        if x.size:
+            sums += np.bincount(bin_of(x), weights=x, minlength=bins)
+    above = np.concatenate([np.cumsum(sums[::-1])[::-1][1:], [0.0]])  # sum of all higher bins
+    targets = b * total * (1 - 1e-12)
+    lowest = int(np.flatnonzero(sums > 0)[0])
+    # running descending sum after bin j is above[j] + sums[j]: the highest bin where it reaches the target
+    wanted = [int(np.flatnonzero(above + sums >= t)[-1]) if np.any(above + sums >= t) else lowest for t in targets]
+    kept: dict[int, list[NDArray[np.float64]]] = {j: [] for j in set(wanted)}
+    for chunk in chunks():
+        x = _positive(chunk)
+        if x.size:
+            idx = bin_of(x)
+            for j, parts in kept.items():
+                parts.append(x[idx == j])
+    out = []
+    for t, j in zip(targets, wanted, strict=True):
+        vals = np.sort(np.concatenate(kept[j]))[::-1]
+        running = above[j] + np.cumsum(vals)
+        k = int(np.searchsorted(running, t, side="left"))
+        out.append(float(vals[min(k, vals.size - 1)]))
     return out
 
 

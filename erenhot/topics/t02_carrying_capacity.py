@@ -20,12 +20,8 @@ import numpy as np
 import pandas as pd
 
 from erenhot.catalog import Catalog
-from erenhot.evaluation import climate as clim
+from erenhot.evaluation import carrying_capacity as cc
 from erenhot.evaluation import ecology as eco
-from erenhot.evaluation import integration as integ
-from erenhot.evaluation.classify import grade_by_breaks, lookup_codes
-from erenhot.evaluation.terrain import relief as relief_fn
-from erenhot.evaluation.terrain import slope_degrees, window_cells
 from erenhot.grid import Grid, boundary_mask, rasterize, rasterize_codes, warp_to_grid
 from erenhot.maps import GRADE_COLOURS_5, IMPORTANCE_COLOURS
 from erenhot.reports import Section
@@ -110,135 +106,79 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     def masked_grade(a: np.ndarray) -> np.ndarray:
         return np.where(inside, a, 0).astype(np.uint8)
 
-    progress(0.08, "terrain: slope and relief")
-    dem = warp_to_grid(inputs.raster_bytes("01-03"), grid, "bilinear")
-    dem = np.where(inside, dem, np.nan).astype("float32")
-    slope = np.where(inside, slope_degrees(dem, cell), np.nan).astype("float32")
-    relief = np.where(inside, relief_fn(dem, window_cells(float(v["terrain"]["relief_window_m"]), cell)), np.nan).astype("float32")
-
-    progress(0.16, "land use, soil and vegetation cover")
+    progress(0.08, "inputs onto the grid: DEM, land use, soil, vegetation cover")
+    dem = warp_to_grid(inputs.raster_bytes("01-03"), grid, "bilinear").astype("float32")
     dltb = inputs.vector("01-46a.dltb")
     codes = sorted(dltb["DLBM"].astype(str).unique())
-    lu = rasterize_codes(dltb, "DLBM", grid, {c: i + 1 for i, c in enumerate(codes)})
     soil = inputs.vector("04-13")
-    soil_layer = {c: rasterize(soil, grid, value=c, dtype="float32", fill=np.nan) for c in ("SAND", "SILT", "CLAY", "OM", "CACO3")}
     textures = sorted(soil["TRZD"].astype(str).unique())
-    texture = rasterize_codes(soil, "TRZD", grid, {t: i + 1 for i, t in enumerate(textures)})
+    block: dict[str, np.ndarray] = {
+        "inside": inside, "dem": dem,
+        "land_use": rasterize_codes(dltb, "DLBM", grid, {c: i + 1 for i, c in enumerate(codes)}),
+        "texture": rasterize_codes(soil, "TRZD", grid, {t: i + 1 for i, t in enumerate(textures)}),
+        "fvc": warp_to_grid(inputs.raster_bytes("01-46a.fvc"), grid, "bilinear"),
+        **{c.lower(): rasterize(soil, grid, value=c, dtype="float32", fill=np.nan) for c in ("SAND", "SILT", "CLAY", "OM", "CACO3")},
+    }
 
-    def by_texture(scores: dict[str, float]) -> np.ndarray:
-        table = np.array([np.nan] + [float(scores.get(t, np.nan)) for t in textures], dtype="float32")
-        return table[texture]
-
-    fvc = np.clip(warp_to_grid(inputs.raster_bytes("01-46a.fvc"), grid, "bilinear"), 0.0, 1.0)
-
-    progress(0.24, "climate of station 17-02")
+    progress(0.24, "climate of station 17-02, 用水总量控制指标")
     daily, station = station_climate(inputs)
-    ny = station["n_years"]
-    tmean = daily["tmean_c"].to_numpy(float)
-    precip = daily["precip_mm"].fillna(0.0).to_numpy(float)
-    months = daily["date"].dt.month.to_numpy()
-    ca = v["agri"]["climate"]
-    at_station = clim.accumulated_temperature(tmean, ca["base_temperature_c"], ny)
-    if ca["apply_lapse_correction"]:
-        at = clim.accumulated_temperature_field(tmean, station["elevation_m"], np.where(inside, dem, station["elevation_m"]),
-                                                ca["lapse_rate_c_per_100m"], ca["base_temperature_c"], ny)
-    else:
-        at = np.full(grid.shape, at_station, dtype="float32")
-    at = np.where(inside, at, np.nan).astype("float32")
-    annual_precip = float(precip.sum() / ny)
-    series = daily.set_index("date")
-    thi_monthly = clim.thi(clim.monthly_means(series["tmean_c"]), clim.monthly_means(series["rh_pct"]) / 100.0,
-                           v["urban"]["comfort"]["thi_rh_coef"], v["urban"]["comfort"]["thi_base_f"])
-    comfort_grade = int(clim.thi_comfort_grade(thi_monthly, v["urban"]["comfort"]["comfort_table"]))
-    comfort = masked_grade(np.full(grid.shape, comfort_grade))
-
-    progress(0.32, "water: precipitation and 用水总量控制指标")
     quota = inputs.table("04-07").dropna(subset=["total_quota_10k_m3"]).sort_values("year").iloc[-1]
     quota_m3 = float(quota["total_quota_10k_m3"]) * 1e4
-    modulus = integ.water_quota_modulus(quota_m3, area_km2)
-    indicator_value = {"precipitation": annual_precip, "quota_modulus": modulus}
-
-    def water(section: dict[str, Any]) -> np.ndarray:
-        kind = section["indicator"]
-        breaks = section["precipitation_breaks_mm"] if kind == "precipitation" else section["quota_modulus_breaks_m3_per_km2"]
-        return masked_grade(integ.water_grade(np.full(grid.shape, indicator_value[kind]), breaks))
-
-    water_agri, water_urban = water(v["agri"]["water"]), water(v["urban"]["water"])
-
-    progress(0.38, "land resources and light/heat grades")
-    land_agri = masked_grade(integ.agri_land_grade(slope, soil_layer["SILT"], cfg.params(integ.AgriLandParams, "agri.land")))
-    land_urban = masked_grade(integ.urban_land_grade(slope, dem, relief, cfg.params(integ.UrbanLandParams, "urban.land")))
-    climate_agri = masked_grade(grade_by_breaks(at, ca["accumulated_temp_breaks_cd"], higher_is_better=True))
 
     progress(0.44, "hazards: geological susceptibility and active faults")
     hz = v["hazard"]
     geoh = inputs.vector("01-28")
     geoh = geoh.assign(grade=geoh["YFCD"].map(hz["susceptibility_grades"]).fillna(hz["background_grade"]).astype(int))
-    susceptibility = rasterize(geoh, grid, value="grade", dtype="uint8", fill=int(hz["background_grade"]))
+    block["susceptibility"] = rasterize(geoh, grid, value="grade", dtype="uint8", fill=int(hz["background_grade"]))
     faults = inputs.vector("01-27")
-    fault_mask = np.zeros(grid.shape, dtype=bool)
     for activity, distance in hz["fault_buffer_m"].items():
         sel = faults[faults["HDX"] == activity]
-        if len(sel) and float(distance) > 0:
-            lines = rasterize(sel, grid, value=1, dtype="uint8", all_touched=True).astype(bool)
-            fault_mask |= integ.buffer_mask(lines, float(distance), cell)
-    hazard = masked_grade(integ.hazard_grade(susceptibility, fault_mask, cfg.params(integ.HazardParams, "hazard"), valid_mask=inside))
+        if float(distance) > 0:
+            block[f"fault_{activity}"] = (rasterize(sel, grid, value=1, dtype="uint8", all_touched=True) if len(sel)
+                                          else np.zeros(grid.shape, np.uint8))
 
-    progress(0.52, "ecology: wind-erosion service (RWEQ)")
+    progress(0.52, "ecology inputs: NPP, 土地沙化 monitoring")
     ev = v["ecology"]
-    rw = ev["rweq"]
-    wind10 = daily["wind_ms"].to_numpy(float)
-    wind2 = clim.wind_at_height(wind10, v["climate"]["station_wind_height_m"], rw["wind_height_m"], v["climate"]["wind_profile_exponent"])
-    wf = eco.rweq_wind_factor(wind2, months if rw["period"] == "month" else None, rw["threshold_wind_ms"], rw["air_density_kg_m3"],
-                              rw["gravity_m_s2"], soil_wetness=rw["soil_wetness"], snow_cover=rw["snow_cover"], n_years=ny)
-    ef = eco.rweq_erodible_fraction(soil_layer["SAND"], soil_layer["SILT"], soil_layer["CLAY"], soil_layer["OM"],
-                                    soil_layer["CACO3"], rw["ef_coefficients"])
-    scf = eco.rweq_crust_factor(soil_layer["CLAY"], soil_layer["OM"], rw["scf_coefficients"])
-    k_rough = eco.rweq_roughness(None, None, 0.0, rw["roughness_coefficients"])
-    a_by_code = lookup_codes(np.array(codes, dtype=object), rw["vegetation_coefficients"], default=np.nan, prefix=True)
-    a_coeff = np.concatenate([[np.nan], np.asarray(a_by_code, dtype="float32")])[lu]
-    c_veg = eco.rweq_vegetation_factor(fvc, a_coeff, rw["cover_scale"])
-    service_kg_m2 = eco.wind_erosion_service(list(wf.to_numpy()), ef, scf, k_rough, c_veg, rw["z_m"], rw["coefficients"])
-    wind_service = np.where(inside, np.nan_to_num(np.asarray(service_kg_m2, dtype="float32") * 10.0, nan=0.0), np.nan).astype("float32")
-    breaks = ev["service_importance_breaks"]
-    service_grades = [eco.importance_by_cumulative_share(np.nan_to_num(wind_service), inside, breaks)]
-
-    progress(0.60, "ecology: biodiversity service")
-    biodiversity = None
-    if inputs.has("01-46a.npp") and "biodiversity" in ev["services"]:
-        npp = warp_to_grid(inputs.raster_bytes("01-46a.npp"), grid, "bilinear")
-        elev_norm = eco.normalise_minmax(dem, inside)
-        biodiversity = np.where(inside, eco.npp_biodiversity_index(np.nan_to_num(npp), 1.0, 1.0, elev_norm), np.nan).astype("float32")
-        service_grades.append(eco.importance_by_cumulative_share(np.nan_to_num(biodiversity), inside, breaks))
+    biodiversity = inputs.has("01-46a.npp") and "biodiversity" in ev["services"]
+    if biodiversity:
+        block["npp"] = warp_to_grid(inputs.raster_bytes("01-46a.npp"), grid, "bilinear")
         notes.append("生物多样性维护功能: NPP index with F_pre = F_tem = 1 (one station: precipitation and temperature "
                      "do not vary across the city); F_alt from the DEM.")
     else:
         notes.append("生物多样性维护功能 not evaluated: the optional NPP dataset 01-46a.npp was not delivered/validated; "
                      "service importance rests on 防风固沙 alone.")
-    service_importance = masked_grade(eco.most_important(*service_grades))
-
-    progress(0.68, "ecology: desertification and soil-erosion fragility")
     de = ev["desertification"]
-    aridity = clim.aridity_index_accumulated(tmean, precip, de["aridity_base_c"], coefficient=de["aridity_coefficient"])
-    wind_at_threshold_height = clim.wind_at_height(wind10, v["climate"]["station_wind_height_m"], de["wind_threshold_height_m"],
-                                                   v["climate"]["wind_profile_exponent"])
-    wind_days = clim.sand_wind_days(wind_at_threshold_height, de["wind_threshold_ms"], ny)
-    severe = None
-    if inputs.has("01-16"):
+    severe_monitoring = inputs.has("01-16")
+    if severe_monitoring:
         des = inputs.vector("01-16")
         sel = des[des["SHCD"].isin(de["monitored_severe_classes"])]
-        severe = rasterize(sel, grid, value=1, dtype="uint8").astype(bool) if len(sel) else np.zeros(grid.shape, bool)
+        block["severe"] = rasterize(sel, grid, value=1, dtype="uint8") if len(sel) else np.zeros(grid.shape, np.uint8)
     else:
         notes.append("土地沙化 monitoring (01-16) not available: fragility from I, W, K, C only.")
-    d_desert, g_desert = eco.desertification_fragility(aridity, wind_days, by_texture(de["texture_scores"]), fvc,
-                                                       cfg.params(eco.DesertificationParams, "ecology.desertification"), severe)
-    se = ev["soil_erosion"]
-    erosivity = clim.daily_rainfall_erosivity(precip, months, se["alpha_warm"], se["alpha_cold"], se["exponent"],
-                                              se["threshold_mm"], se["warm_months"], ny)
-    d_soil, g_soil = eco.soil_erosion_fragility(erosivity, relief, fvc, by_texture(se["erodibility_scores"]),
-                                               cfg.params(eco.SoilErosionParams, "ecology.soil_erosion"))
-    g_desert, g_soil = masked_grade(g_desert), masked_grade(g_soil)
-    eco_importance = masked_grade(eco.eco_importance(service_importance, g_desert, g_soil))
+    dem_inside = dem[inside & ~np.isnan(dem)]
+    settings = cc.CapacitySettings.build(cfg, daily, station, area_km2=area_km2, quota_m3=quota_m3, dlbm_codes=codes,
+                                         textures=textures, biodiversity=biodiversity, severe_monitoring=severe_monitoring,
+                                         dem_range=(float(dem_inside.min()), float(dem_inside.max())) if dem_inside.size else (np.nan, np.nan))
+
+    progress(0.60, "single factors, 承载等级 and limiting factors (one block: the whole grid)")
+    layers = cc.capacity_block(block, settings)
+    services = cc.service_layers(settings)
+    break_values = {name: eco.cumulative_share_breaks(lambda name=name: [np.nan_to_num(layers[name])[inside]], settings.service_breaks)
+                    for name in services}
+    layers.update(cc.importance_block({"inside": inside, **layers}, break_values))
+    slope, at = layers["slope"], layers["accumulated_temp"]
+    wind_service = layers["wind_erosion_service"]
+    service_importance, eco_importance = layers["service_importance"], layers["eco_importance"]
+    g_desert, g_soil = layers["desertification_fragility"], layers["soil_erosion_fragility"]
+    agri_cap, urban_cap, hazard = layers["agri_capacity"], layers["urban_capacity"], layers["hazard"]
+    land_agri, land_urban = layers["land_agri"], layers["land_urban"]
+    agri_limit, urban_limit = layers["agri_limiting_factor"], layers["urban_limiting_factor"]
+    agri_limit_labels = {i + 1: v["agri"]["limiting_factor_names"][n] for i, n in enumerate(settings.agri_limit_order)}
+    urban_limit_labels = {i + 1: v["urban"]["limiting_factor_names"][n] for i, n in enumerate(settings.urban_limit_order)}
+    at_station, aridity, wind_days, erosivity = settings.at_station, settings.aridity, settings.wind_days, settings.erosivity
+    annual_precip, modulus = settings.figures["annual_precip_mm"], settings.figures["quota_modulus_m3_per_km2"]
+    comfort_grade = settings.comfort
+    breaks = settings.service_breaks
     n_inside = max(int(inside.sum()), 1)
     share_extreme = float((eco_importance == 1).sum()) / n_inside
     if share_extreme > 0.5:
@@ -249,17 +189,6 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
             f"{list(de['final_breaks'])} (equal thirds, [S5]) versus the red-line guide's {list(de['final_breaks_alternative'])} "
             "[L] and the wind threshold decide this share: check them against the official tables "
             "(config ecology.desertification.*).")
-
-    progress(0.74, "integrated 承载等级 and limiting factors")
-    agri_cap = masked_grade(integ.agri_capacity(land_agri, water_agri, climate_agri, cfg.params(integ.AgriIntegrationParams, "agri.integration")))
-    urban_cap = masked_grade(integ.urban_capacity(land_urban, water_urban, hazard, comfort,
-                                                  cfg.params(integ.UrbanIntegrationParams, "urban.integration")))
-    agri_limit, agri_names = integ.limiting_factor({"water": water_agri, "land": land_agri, "climate": climate_agri},
-                                                   v["agri"]["limiting_factor_order"])
-    urban_limit, urban_names = integ.limiting_factor({"water": water_urban, "land": land_urban, "comfort": comfort},
-                                                     v["urban"]["limiting_factor_order"])
-    agri_limit_labels = {i + 1: v["agri"]["limiting_factor_names"][n] for i, n in enumerate(agri_names)}
-    urban_limit_labels = {i + 1: v["urban"]["limiting_factor_names"][n] for i, n in enumerate(urban_names)}
 
     progress(0.80, "area by grade per township")
     hazard_labels = int_keys(hz["labels"])
@@ -274,16 +203,11 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     areas = area_table(topic, grid, zones, zone_names, class_layers)
 
     progress(0.84, "writing layers (COG GeoTIFF)")
-    for layer_id, arr in [("t02.slope", slope), ("t02.relief", relief), ("t02.accumulated_temp", at),
-                          ("t02.wind_erosion_service", wind_service)] + ([("t02.biodiversity_service", biodiversity)] if biodiversity is not None else []):
-        writer.raster(layer_id, arr, nodata=np.nan)
-    for layer_id, arr in [("t02.land_agri", land_agri), ("t02.land_urban", land_urban), ("t02.water_agri", water_agri),
-                          ("t02.water_urban", water_urban), ("t02.climate_agri", climate_agri), ("t02.thi_comfort", comfort),
-                          ("t02.hazard", hazard), ("t02.service_importance", service_importance),
-                          ("t02.desertification_fragility", g_desert), ("t02.soil_erosion_fragility", g_soil),
-                          ("t02.eco_importance", eco_importance), ("t02.agri_capacity", agri_cap), ("t02.urban_capacity", urban_cap),
-                          ("t02.agri_limiting_factor", agri_limit), ("t02.urban_limiting_factor", urban_limit)]:
-        writer.raster(layer_id, arr, nodata=0)
+    for name in cc.VALUE_LAYERS:
+        if name in layers:
+            writer.raster(f"t02.{name}", layers[name], nodata=np.nan)
+    for name in cc.CLASS_LAYERS:
+        writer.raster(f"t02.{name}", layers[name], nodata=0)
     writer.table("t02.area_by_grade", "area_by_grade", areas, "面积统计 area by grade")
 
     progress(0.88, "maps")
