@@ -20,14 +20,19 @@ from scipy import ndimage
 from erenhot.evaluation.classify import apply_modifier, grade_by_breaks, lookup_matrix
 
 __all__ = [
+    "SUITABILITY_LAYERS",
     "GrazingParams",
+    "SuitabilitySettings",
     "UrbanSuitabilityParams",
     "agri_suitability",
     "combine_agri_grazing",
     "conflict_mask",
     "grazing_suitability",
     "location_grade",
+    "patch_area_grade",
     "patch_concentration_grade",
+    "patch_masks",
+    "suitability_block",
     "urban_suitability",
 ]
 
@@ -59,10 +64,17 @@ def patch_concentration_grade(binary_mask: ArrayLike, cell_area_km2: float, brea
     labels, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
     if n == 0:
         return np.zeros(mask.shape, dtype=np.uint8)
-    area = np.bincount(labels.ravel()).astype(np.float64) * cell_area_km2
-    grade_of_label = grade_by_breaks(area, breaks, higher_is_better=True)
-    grade_of_label[0] = 0
-    return grade_of_label[labels]
+    cells = np.bincount(labels.ravel())
+    cells[0] = 0
+    return patch_area_grade(cells[labels], cell_area_km2, breaks)
+
+
+def patch_area_grade(patch_cells: ArrayLike, cell_area_km2: float, breaks: Sequence[float]) -> Grade:
+    """The grade of :func:`patch_concentration_grade` from the cells of each cell's patch (0 = not in
+    a patch → 0), e.g. patches joined across tiles by :func:`erenhot.tiling.patch_sizes`. Cellwise."""
+    cells = np.asarray(patch_cells)
+    grade = grade_by_breaks(cells.astype(np.float64) * cell_area_km2, breaks, higher_is_better=True)
+    return np.where(cells > 0, grade, 0).astype(np.uint8)
 
 
 def agri_suitability(
@@ -221,3 +233,100 @@ def conflict_mask(layers: Mapping[str, ArrayLike], conditions: Mapping[str, Sequ
         out = hit if out is None else out & hit
     assert out is not None
     return out
+
+
+# --------------------------------------------------------------------------- one block of the grid
+
+SUITABILITY_LAYERS = ("location", "agri_suitability", "grazing_suitability", "urban_suitability", "conflicts")
+"""uint8 layers of :func:`suitability_block` (0 outside the city; ``conflicts`` = 1-based rule code)."""
+
+
+@dataclass(frozen=True)
+class SuitabilitySettings:
+    """T03's values for :func:`suitability_block`, from ``t03_suitability.yaml`` (clauses there).
+
+    Attributes:
+        cell_area_km2: area of one grid cell, km².
+        conflict_rules: ``(rule id, label, {layer: accepted values})`` in priority order (the first
+            rule that holds names the cell).
+        dlbm_groups: the 0/1 land-use masks the rules may name (block inputs ``dlbm_<group>``), plus
+            ``urban_land`` (present 城镇 land, CZCSXM).
+    """
+
+    cell_area_km2: float
+    location_breaks: tuple[float, ...]
+    concentration_breaks: tuple[float, ...]
+    urban_mask_max_capacity: int
+    agri_mask_max_capacity: int
+    agri_table: tuple[tuple[Any, ...], ...]
+    excluded_eco_grades: tuple[int, ...]
+    grazing: GrazingParams
+    urban: UrbanSuitabilityParams
+    conflict_rules: tuple[tuple[str, str, dict[str, tuple[int, ...]]], ...]
+    dlbm_groups: tuple[str, ...]
+
+    @classmethod
+    def build(cls, cfg: Any, cell_area_km2: float) -> SuitabilitySettings:
+        """Settings from the loaded ``t03_suitability`` config."""
+        v = cfg.values
+        return cls(
+            cell_area_km2=float(cell_area_km2),
+            location_breaks=tuple(v["location"]["travel_time_breaks_min"]),
+            concentration_breaks=tuple(v["concentration"]["breaks_km2"]),
+            urban_mask_max_capacity=int(v["urban"]["concentration_mask_max_capacity"]),
+            agri_mask_max_capacity=int(v["agri"]["contiguity_mask_max_capacity"]),
+            agri_table=tuple(tuple(r) if isinstance(r, list | tuple) else r for r in v["agri"]["suitability_table"]),
+            excluded_eco_grades=tuple(v["agri"]["excluded_eco_grades"]),
+            grazing=cfg.params(GrazingParams, "grazing"),
+            urban=cfg.params(UrbanSuitabilityParams, "urban"),
+            conflict_rules=tuple((str(rid), str(rule["label"]), {k: tuple(a) for k, a in rule["conditions"].items()})
+                                 for rid, rule in v["conflicts"]["rules"].items()),
+            dlbm_groups=tuple(v["conflicts"]["dlbm_groups"]),
+        )
+
+
+def patch_masks(b: Mapping[str, ArrayLike], s: SuitabilitySettings) -> dict[str, NDArray[np.bool_]]:
+    """The two masks whose patches 集中度 and 连片度 grade: ``urban`` (城镇承载等级 1 … max) and ``agri``
+    (农业承载等级 1 … max). Cellwise."""
+    urban_cap, agri_cap = np.asarray(b["urban_capacity"]), np.asarray(b["agri_capacity"])
+    return {"urban": (urban_cap > 0) & (urban_cap <= s.urban_mask_max_capacity),
+            "agri": (agri_cap > 0) & (agri_cap <= s.agri_mask_max_capacity)}
+
+
+def suitability_block(b: Mapping[str, ArrayLike], s: SuitabilitySettings) -> dict[str, Grade]:
+    """T03's per-cell layers on one block (the whole grid or a tile; no halo needed).
+
+    Args:
+        b: ``(rows, cols)`` arrays on T02's grid: ``inside`` (bool), T02's ``eco_importance``,
+            ``agri_capacity``, ``urban_capacity``, ``hazard`` (uint8) and ``slope`` (°), ``minutes``
+            (T14 travel time to the centre, min), ``fvc`` (0–1, clipped here), ``grass`` (0/1 三调
+            grassland), ``dlbm_<group>`` and ``urban_land`` (0/1 masks), ``urban_patch_cells`` and
+            ``agri_patch_cells`` (cells of the patch of :func:`patch_masks` each cell belongs to, 0 outside
+            the mask — over the whole grid, not the block).
+        s: the run's settings.
+
+    Returns:
+        :data:`SUITABILITY_LAYERS` as uint8 arrays, plus ``crop_suitability`` (种植业 alone).
+    """
+    inside = np.asarray(b["inside"], dtype=bool)
+
+    def masked(a: ArrayLike) -> Grade:
+        return np.where(inside, a, 0).astype(np.uint8)
+
+    eco, slope = np.asarray(b["eco_importance"]), np.asarray(b["slope"], dtype="float32")
+    minutes = np.where(inside, b["minutes"], np.nan).astype("float32")
+    location = masked(location_grade(minutes, s.location_breaks))
+    concentration = masked(patch_area_grade(b["urban_patch_cells"], s.cell_area_km2, s.concentration_breaks))
+    contiguity = masked(patch_area_grade(b["agri_patch_cells"], s.cell_area_km2, s.concentration_breaks))
+    fvc = np.clip(b["fvc"], 0.0, 1.0)
+    crop = masked(agri_suitability(b["agri_capacity"], contiguity, eco, s.agri_table, s.excluded_eco_grades))
+    grazing = masked(grazing_suitability(np.asarray(b["grass"]).astype(bool), fvc, slope, eco, s.grazing))
+    agri = masked(combine_agri_grazing(crop, grazing))
+    urban = masked(urban_suitability(b["urban_capacity"], location, concentration, eco, slope, b["hazard"], s.urban))
+    layers = {"eco_importance": eco, "agri_suitability": agri, "urban_suitability": urban, "hazard": b["hazard"],
+              **{g: b[f"dlbm_{g}"] for g in s.dlbm_groups}, "urban_land": b["urban_land"]}
+    code = np.zeros(inside.shape, dtype=np.uint8)
+    for i, (_, _, conditions) in enumerate(s.conflict_rules, start=1):
+        code[conflict_mask(layers, conditions) & inside & (code == 0)] = i
+    return {"location": location, "agri_suitability": agri, "grazing_suitability": grazing, "urban_suitability": urban,
+            "conflicts": code, "crop_suitability": crop}

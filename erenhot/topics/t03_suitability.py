@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from rasterio import features as rio_features
+from scipy import ndimage
 
 from erenhot.catalog import Catalog
 from erenhot.evaluation import capacity_scale as cs
@@ -95,29 +96,33 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     zones, zone_names = township_zones(inputs.vector("01-04", "townships"), grid, inside)
     writer = LayerWriter(pub, topic, grid, city)
 
-    def masked(a: np.ndarray) -> np.ndarray:
-        return np.where(inside, a, 0).astype(np.uint8)
-
-    progress(0.12, "区位: travel time to the city centre from topic 14")
-    minutes = np.where(inside, location_minutes(inputs, grid), np.nan).astype("float32")
-    location = masked(suit.location_grade(minutes, v["location"]["travel_time_breaks_min"]))
-
-    progress(0.30, "集中度 and 连片度")
-    conc_breaks = v["concentration"]["breaks_km2"]
-    concentration = masked(suit.patch_concentration_grade((urban_cap > 0) & (urban_cap <= v["urban"]["concentration_mask_max_capacity"]),
-                                                           grid.cell_area_km2, conc_breaks))
-    contiguity = masked(suit.patch_concentration_grade((agri_cap > 0) & (agri_cap <= v["agri"]["contiguity_mask_max_capacity"]),
-                                                       grid.cell_area_km2, conc_breaks))
-
-    progress(0.40, "农业生产适宜性 (incl. grazing) and 城镇建设适宜性")
+    progress(0.12, "区位 (topic 14's travel time), 三调 land-use masks")
+    settings = suit.SuitabilitySettings.build(cfg, grid.cell_area_km2)
     dltb = inputs.vector("01-46a.dltb")
-    fvc = np.clip(warp_to_grid(inputs.raster_bytes("01-46a.fvc"), grid, "bilinear"), 0.0, 1.0)
-    grass = rasterize(dltb[dltb["DLBM"].isin(v["grazing"]["grass_dlbm_codes"])], grid, value=1, dtype="uint8").astype(bool)
-    crop_suit = masked(suit.agri_suitability(agri_cap, contiguity, eco, v["agri"]["suitability_table"], v["agri"]["excluded_eco_grades"]))
-    grazing = masked(suit.grazing_suitability(grass, fvc, slope, eco, cfg.params(suit.GrazingParams, "grazing")))
-    agri_suit = masked(suit.combine_agri_grazing(crop_suit, grazing))
-    urban_suit = masked(suit.urban_suitability(urban_cap, location, concentration, eco, slope, hazard,
-                                               cfg.params(suit.UrbanSuitabilityParams, "urban")))
+    groups = v["conflicts"]["dlbm_groups"]
+    urban_now = dltb[dltb["CZCSXM"].astype(str).isin(v["conflicts"]["urban_czcsxm"])]
+
+    def mask_of(features: gpd.GeoDataFrame) -> np.ndarray:
+        return rasterize(features, grid, value=1, dtype="uint8") if len(features) else np.zeros(grid.shape, np.uint8)
+
+    block = {"inside": inside, "eco_importance": eco, "agri_capacity": agri_cap, "urban_capacity": urban_cap, "hazard": hazard,
+             "slope": slope, "minutes": location_minutes(inputs, grid),
+             "fvc": warp_to_grid(inputs.raster_bytes("01-46a.fvc"), grid, "bilinear"),
+             "grass": mask_of(dltb[dltb["DLBM"].isin(v["grazing"]["grass_dlbm_codes"])]),
+             **{f"dlbm_{name}": mask_of(dltb[dltb["DLBM"].isin(codes)]) for name, codes in groups.items()},
+             "urban_land": mask_of(urban_now)}
+
+    progress(0.30, "集中度 and 连片度: 8-connected patches")
+    for name, mask in suit.patch_masks(block, settings).items():
+        labels, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
+        cells = np.bincount(labels.ravel(), minlength=n + 1)
+        cells[0] = 0
+        block[f"{name}_patch_cells"] = cells[labels]
+
+    progress(0.40, "农业生产适宜性 (incl. grazing), 城镇建设适宜性, 现状用地冲突 (one block: the whole grid)")
+    out = suit.suitability_block(block, settings)
+    location, agri_suit, grazing, urban_suit = out["location"], out["agri_suitability"], out["grazing_suitability"], out["urban_suitability"]
+    crop_suit, conflict_code = out["crop_suitability"], out["conflicts"]
 
     progress(0.55, "承载规模: 以水定城 / 以水定人")
     quota = inputs.table("04-07").dropna(subset=["total_quota_10k_m3"]).sort_values("year").iloc[-1]
@@ -131,8 +136,6 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     water_crop_ha = cs.water_bound_cropland_ha(quota_m3, float(quota["agri_share"]), sc["irrigation_quota_m3_per_ha"], sc["rainfed_ha"])
     land_crop_ha = float(np.isin(crop_suit, sc["land_bound_suitability_codes"]).sum() * grid.cell_area_km2 * 100.0)
     crop_scale, crop_binding = cs.carrying_scale({k: {"water": water_crop_ha, "land": land_crop_ha}[k] for k in sc["constraint_order"]})
-    groups = v["conflicts"]["dlbm_groups"]
-    urban_now = dltb[dltb["CZCSXM"].astype(str).isin(v["conflicts"]["urban_czcsxm"])]
     urban_now_km2 = float(urban_now.geometry.area.sum() / 1e6)
     population_now = None
     if inputs.has("10-02"):
@@ -163,17 +166,8 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
                            "单位 unit": "人", "依据 basis": "10-02"})
     scale_table = pd.DataFrame(scale_rows)
 
-    progress(0.66, "现状用地冲突 conflicts with present land use")
-    masks = {name: rasterize(dltb[dltb["DLBM"].isin(codes)], grid, value=1, dtype="uint8") if len(dltb[dltb["DLBM"].isin(codes)])
-             else np.zeros(grid.shape, np.uint8) for name, codes in groups.items()}
-    masks["urban_land"] = rasterize(urban_now, grid, value=1, dtype="uint8") if len(urban_now) else np.zeros(grid.shape, np.uint8)
-    layers = {"eco_importance": eco, "agri_suitability": agri_suit, "urban_suitability": urban_suit, "hazard": hazard, **masks}
-    conflict_code = np.zeros(grid.shape, dtype=np.uint8)
-    rule_labels: dict[int, str] = {}
-    for i, (rule_id, rule) in enumerate(v["conflicts"]["rules"].items(), start=1):
-        hit = suit.conflict_mask(layers, rule["conditions"]) & inside & (conflict_code == 0)
-        conflict_code[hit] = i
-        rule_labels[i] = rule["label"]
+    progress(0.66, "现状用地冲突 conflicts with present land use: polygons")
+    rule_labels = {i: label for i, (_, label, _) in enumerate(settings.conflict_rules, start=1)}
     shapes = [(shapely.geometry.shape(geom), int(val)) for geom, val in
               rio_features.shapes(conflict_code, mask=conflict_code > 0, transform=grid.transform)]
     conflicts = gpd.GeoDataFrame({"rule": [rule_labels[v_] for _, v_ in shapes], "code": [v_ for _, v_ in shapes]},
