@@ -29,6 +29,7 @@ Block inputs (``dict`` of ``(rows, cols)`` arrays on EPSG:4525 cells of ``cell_s
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -73,6 +74,7 @@ class CapacitySettings:
     climate: dict[str, Any]
     water_agri: int
     water_urban: int
+    water_rule: dict[str, Any]
     comfort: int
     agri_land: integ.AgriLandParams
     urban_land: integ.UrbanLandParams
@@ -126,14 +128,6 @@ class CapacitySettings:
         thi_monthly = clim.thi(clim.monthly_means(series["tmean_c"]), clim.monthly_means(series["rh_pct"]) / 100.0,
                                comfort["thi_rh_coef"], comfort["thi_base_f"])
         annual_precip = float(precip.sum() / ny)
-        modulus = integ.water_quota_modulus(quota_m3, area_km2)
-        indicator_value = {"precipitation": annual_precip, "quota_modulus": modulus}
-
-        def water(section: Mapping[str, Any]) -> int:
-            kind = section["indicator"]
-            breaks = section["precipitation_breaks_mm"] if kind == "precipitation" else section["quota_modulus_breaks_m3_per_km2"]
-            return int(integ.water_grade(np.full((1, 1), indicator_value[kind]), breaks)[0, 0])
-
         ev = v["ecology"]
         rw = ev["rweq"]
         wind10 = daily["wind_ms"].to_numpy(float)
@@ -148,7 +142,7 @@ class CapacitySettings:
         erosivity = clim.daily_rainfall_erosivity(precip, months, se["alpha_warm"], se["alpha_cold"], se["exponent"],
                                                   se["threshold_mm"], se["warm_months"], ny)
         hz = v["hazard"]
-        return cls(
+        settings = cls(
             cell_size_m=cell,
             relief_window=window_cells(float(v["terrain"]["relief_window_m"]), cell),
             fault_buffers_m={str(k): float(d) for k, d in hz["fault_buffer_m"].items() if float(d) > 0},
@@ -158,7 +152,9 @@ class CapacitySettings:
             at_station=float(clim.accumulated_temperature(tmean, ca["base_temperature_c"], ny)),
             climate={"base_c": float(ca["base_temperature_c"]), "lapse": float(ca["lapse_rate_c_per_100m"]),
                      "apply_lapse": bool(ca["apply_lapse_correction"]), "breaks": tuple(ca["accumulated_temp_breaks_cd"])},
-            water_agri=water(v["agri"]["water"]), water_urban=water(v["urban"]["water"]),
+            water_agri=0, water_urban=0,
+            water_rule={"quota_m3": float(quota_m3), "annual_precip_mm": annual_precip,
+                        "agri": dict(v["agri"]["water"]), "urban": dict(v["urban"]["water"])},
             comfort=int(clim.thi_comfort_grade(thi_monthly, comfort["comfort_table"])),
             agri_land=cfg.params(integ.AgriLandParams, "agri.land"),
             urban_land=cfg.params(integ.UrbanLandParams, "urban.land"),
@@ -175,9 +171,26 @@ class CapacitySettings:
             agri_limit_order=tuple(v["agri"]["limiting_factor_order"]), urban_limit_order=tuple(v["urban"]["limiting_factor_order"]),
             service_breaks=tuple(float(b) for b in ev["service_importance_breaks"]),
             biodiversity=bool(biodiversity), severe_monitoring=bool(severe_monitoring),
-            dem_range=(float(dem_range[0]), float(dem_range[1])),
-            figures={"annual_precip_mm": annual_precip, "quota_modulus_m3_per_km2": modulus},
         )
+        return settings.with_area(area_km2, dem_range)
+
+    def with_area(self, area_km2: float, dem_range: tuple[float, float]) -> CapacitySettings:
+        """These settings for an evaluation area of ``area_km2`` (km², cells inside × cell area) and a DEM
+        range inside it (m): the 水资源 grades (用水总量控制指标 modulus = quota ÷ area, or the annual
+        precipitation, per config ``*.water.indicator``) and F_alt's range. A tiled run learns both only
+        after a first pass over every tile."""
+        rule = self.water_rule
+        modulus = integ.water_quota_modulus(rule["quota_m3"], area_km2)
+        indicator_value = {"precipitation": rule["annual_precip_mm"], "quota_modulus": modulus}
+
+        def water(section: Mapping[str, Any]) -> int:
+            kind = section["indicator"]
+            breaks = section["precipitation_breaks_mm"] if kind == "precipitation" else section["quota_modulus_breaks_m3_per_km2"]
+            return int(integ.water_grade(np.full((1, 1), indicator_value[kind]), breaks)[0, 0])
+
+        return dataclasses.replace(self, water_agri=water(rule["agri"]), water_urban=water(rule["urban"]),
+                                   dem_range=(float(dem_range[0]), float(dem_range[1])),
+                                   figures={"annual_precip_mm": rule["annual_precip_mm"], "quota_modulus_m3_per_km2": modulus})
 
 
 def halo_cells(s: CapacitySettings) -> int:

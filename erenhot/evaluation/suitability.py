@@ -30,6 +30,7 @@ __all__ = [
     "grazing_suitability",
     "location_grade",
     "patch_area_grade",
+    "patch_cells",
     "patch_concentration_grade",
     "patch_masks",
     "suitability_block",
@@ -67,6 +68,15 @@ def patch_concentration_grade(binary_mask: ArrayLike, cell_area_km2: float, brea
     cells = np.bincount(labels.ravel())
     cells[0] = 0
     return patch_area_grade(cells[labels], cell_area_km2, breaks)
+
+
+def patch_cells(binary_mask: ArrayLike) -> NDArray[np.int64]:
+    """Cells of the 8-connected patch each cell of ``binary_mask`` belongs to (0 outside the mask), over
+    the whole array (``scipy.ndimage.label``); :func:`erenhot.tiling.patch_sizes` gives the same across tiles."""
+    labels, n = ndimage.label(np.asarray(binary_mask, dtype=bool), structure=np.ones((3, 3), dtype=bool))
+    cells = np.bincount(labels.ravel(), minlength=n + 1)
+    cells[0] = 0
+    return cells[labels]
 
 
 def patch_area_grade(patch_cells: ArrayLike, cell_area_km2: float, breaks: Sequence[float]) -> Grade:

@@ -73,39 +73,15 @@ def station_climate(inputs: TopicInputs) -> tuple[pd.DataFrame, dict[str, Any]]:
     return daily, info
 
 
-def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides: dict[str, Any] | None = None,
-        progress: Progress = no_progress) -> dict[str, Any]:
-    """Evaluate T02 from the resolved inputs and publish layers, tables, maps and the report.
-
-    Args:
-        readiness: the resolved inputs (dataset → validated version and standard manifest).
-        overrides: dotted config paths → values (e.g. ``{"grid.cell_size_m": 300}``).
-        progress: callback ``(fraction 0–1, step)``.
-
-    Returns:
-        JSON-safe result: run key, outputs (id, uri, sha256), small summary tables, figures,
-        thumbnails, report URIs; ``skipped`` when the run key is unchanged and the products intact.
+def grid_inputs(inputs: TopicInputs, cfg: Any, grid: Grid, inside: np.ndarray, notes: list[str],
+                progress: Progress = no_progress) -> tuple[dict[str, np.ndarray], cc.CapacitySettings, dict[str, Any], pd.Series]:
+    """T02's inputs brought onto ``grid``: the block arrays of :mod:`erenhot.evaluation.carrying_capacity`
+    (DEM and rasters warped bilinearly, vectors rasterised at cell centres, fault lines with all touched
+    cells), the run's :class:`~erenhot.evaluation.carrying_capacity.CapacitySettings`, the station facts
+    and the 04-07 quota row used. Appends to ``notes`` what was not available.
     """
-    run = begin(storage, catalog, CODE, CONFIG, readiness, overrides, progress)
-    if run.reused is not None:
-        return run.reused
-    topic, cfg, pub = run.topic, run.cfg, run.pub
-    inputs = TopicInputs(storage, readiness)
     v = cfg.values
-    notes: list[str] = []
-
-    progress(0.02, "grid and administrative divisions")
-    city = inputs.vector("01-04", "city")
-    cell = float(v["grid"]["cell_size_m"])
-    grid = Grid.for_geometry(city, cell)
-    inside = boundary_mask(city, grid)
-    zones, zone_names = township_zones(inputs.vector("01-04", "townships"), grid, inside)
     area_km2 = float(inside.sum() * grid.cell_area_km2)
-    writer = LayerWriter(pub, topic, grid, city)
-
-    def masked_grade(a: np.ndarray) -> np.ndarray:
-        return np.where(inside, a, 0).astype(np.uint8)
-
     progress(0.08, "inputs onto the grid: DEM, land use, soil, vegetation cover")
     dem = warp_to_grid(inputs.raster_bytes("01-03"), grid, "bilinear").astype("float32")
     dltb = inputs.vector("01-46a.dltb")
@@ -159,6 +135,43 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     settings = cc.CapacitySettings.build(cfg, daily, station, area_km2=area_km2, quota_m3=quota_m3, dlbm_codes=codes,
                                          textures=textures, biodiversity=biodiversity, severe_monitoring=severe_monitoring,
                                          dem_range=(float(dem_inside.min()), float(dem_inside.max())) if dem_inside.size else (np.nan, np.nan))
+
+    return block, settings, station, quota
+
+
+def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides: dict[str, Any] | None = None,
+        progress: Progress = no_progress) -> dict[str, Any]:
+    """Evaluate T02 from the resolved inputs and publish layers, tables, maps and the report.
+
+    Args:
+        readiness: the resolved inputs (dataset → validated version and standard manifest).
+        overrides: dotted config paths → values (e.g. ``{"grid.cell_size_m": 300}``).
+        progress: callback ``(fraction 0–1, step)``.
+
+    Returns:
+        JSON-safe result: run key, outputs (id, uri, sha256), small summary tables, figures,
+        thumbnails, report URIs; ``skipped`` when the run key is unchanged and the products intact.
+    """
+    run = begin(storage, catalog, CODE, CONFIG, readiness, overrides, progress)
+    if run.reused is not None:
+        return run.reused
+    topic, cfg, pub = run.topic, run.cfg, run.pub
+    inputs = TopicInputs(storage, readiness)
+    v = cfg.values
+    notes: list[str] = []
+
+    progress(0.02, "grid and administrative divisions")
+    city = inputs.vector("01-04", "city")
+    cell = float(v["grid"]["cell_size_m"])
+    grid = Grid.for_geometry(city, cell)
+    inside = boundary_mask(city, grid)
+    zones, zone_names = township_zones(inputs.vector("01-04", "townships"), grid, inside)
+    area_km2 = float(inside.sum() * grid.cell_area_km2)
+    writer = LayerWriter(pub, topic, grid, city)
+
+    block, settings, station, quota = grid_inputs(inputs, cfg, grid, inside, notes, progress)
+    quota_m3 = settings.water_rule["quota_m3"]
+    ev, de, hz = v["ecology"], v["ecology"]["desertification"], v["hazard"]
 
     progress(0.60, "single factors, 承载等级 and limiting factors (one block: the whole grid)")
     layers = cc.capacity_block(block, settings)

@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from rasterio import features as rio_features
-from scipy import ndimage
 
 from erenhot.catalog import Catalog
 from erenhot.evaluation import capacity_scale as cs
@@ -68,6 +67,32 @@ def location_minutes(inputs: TopicInputs, grid: Grid) -> np.ndarray:
     return minutes.astype("float32")
 
 
+def grid_inputs(inputs: TopicInputs, cfg: Any) -> tuple[dict[str, np.ndarray], suit.SuitabilitySettings, Grid,
+                                                       gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """T03's inputs on T02's grid: the block arrays of :func:`erenhot.evaluation.suitability.suitability_block`
+    except the patch cells (T02's published layers, T14's minutes, FVC warped bilinearly, 三调 masks rasterised
+    at cell centres), the settings, the grid, and the 三调 parcels with the present 城镇 ones (CZCSXM)."""
+    v = cfg.values
+    eco, grid, _ = read_raster(inputs.layer_bytes("t02.eco_importance"))
+    inside = boundary_mask(inputs.vector("01-04", "city"), grid)
+    settings = suit.SuitabilitySettings.build(cfg, grid.cell_area_km2)
+    dltb = inputs.vector("01-46a.dltb")
+    urban_now = dltb[dltb["CZCSXM"].astype(str).isin(v["conflicts"]["urban_czcsxm"])]
+
+    def mask_of(features: gpd.GeoDataFrame) -> np.ndarray:
+        return rasterize(features, grid, value=1, dtype="uint8") if len(features) else np.zeros(grid.shape, np.uint8)
+
+    block = {"inside": inside, "eco_importance": eco,
+             **{name: read_raster(inputs.layer_bytes(f"t02.{name}"))[0] for name in ("agri_capacity", "urban_capacity", "hazard")},
+             "slope": read_raster(inputs.layer_bytes("t02.slope"))[0].astype("float32"),
+             "minutes": location_minutes(inputs, grid),
+             "fvc": warp_to_grid(inputs.raster_bytes("01-46a.fvc"), grid, "bilinear"),
+             "grass": mask_of(dltb[dltb["DLBM"].isin(v["grazing"]["grass_dlbm_codes"])]),
+             **{f"dlbm_{name}": mask_of(dltb[dltb["DLBM"].isin(codes)]) for name, codes in v["conflicts"]["dlbm_groups"].items()},
+             "urban_land": mask_of(urban_now)}
+    return block, settings, grid, dltb, urban_now
+
+
 def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides: dict[str, Any] | None = None,
         progress: Progress = no_progress) -> dict[str, Any]:
     """Evaluate T03 from T02's published layers and the resolved datasets; publish everything.
@@ -85,39 +110,16 @@ def run(storage: Storage, catalog: Catalog, readiness: dict[str, Any], overrides
     suit_labels = int_keys(v["labels"]["suitability"])
     suit_colours = {i: SUITABILITY_COLOURS.get(label, "#cccccc") for i, label in suit_labels.items()}
 
-    progress(0.03, "T02 layers")
-    eco, grid, _ = read_raster(inputs.layer_bytes("t02.eco_importance"))
-    agri_cap = read_raster(inputs.layer_bytes("t02.agri_capacity"))[0]
-    urban_cap = read_raster(inputs.layer_bytes("t02.urban_capacity"))[0]
-    hazard = read_raster(inputs.layer_bytes("t02.hazard"))[0]
-    slope = read_raster(inputs.layer_bytes("t02.slope"))[0].astype("float32")
+    progress(0.03, "T02 layers, 区位 (topic 14's travel time), 三调 land-use masks")
+    block, settings, grid, dltb, urban_now = grid_inputs(inputs, cfg)
+    inside = block["inside"]
     city = inputs.vector("01-04", "city")
-    inside = boundary_mask(city, grid)
     zones, zone_names = township_zones(inputs.vector("01-04", "townships"), grid, inside)
     writer = LayerWriter(pub, topic, grid, city)
 
-    progress(0.12, "区位 (topic 14's travel time), 三调 land-use masks")
-    settings = suit.SuitabilitySettings.build(cfg, grid.cell_area_km2)
-    dltb = inputs.vector("01-46a.dltb")
-    groups = v["conflicts"]["dlbm_groups"]
-    urban_now = dltb[dltb["CZCSXM"].astype(str).isin(v["conflicts"]["urban_czcsxm"])]
-
-    def mask_of(features: gpd.GeoDataFrame) -> np.ndarray:
-        return rasterize(features, grid, value=1, dtype="uint8") if len(features) else np.zeros(grid.shape, np.uint8)
-
-    block = {"inside": inside, "eco_importance": eco, "agri_capacity": agri_cap, "urban_capacity": urban_cap, "hazard": hazard,
-             "slope": slope, "minutes": location_minutes(inputs, grid),
-             "fvc": warp_to_grid(inputs.raster_bytes("01-46a.fvc"), grid, "bilinear"),
-             "grass": mask_of(dltb[dltb["DLBM"].isin(v["grazing"]["grass_dlbm_codes"])]),
-             **{f"dlbm_{name}": mask_of(dltb[dltb["DLBM"].isin(codes)]) for name, codes in groups.items()},
-             "urban_land": mask_of(urban_now)}
-
     progress(0.30, "集中度 and 连片度: 8-connected patches")
     for name, mask in suit.patch_masks(block, settings).items():
-        labels, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
-        cells = np.bincount(labels.ravel(), minlength=n + 1)
-        cells[0] = 0
-        block[f"{name}_patch_cells"] = cells[labels]
+        block[f"{name}_patch_cells"] = suit.patch_cells(mask)
 
     progress(0.40, "农业生产适宜性 (incl. grazing), 城镇建设适宜性, 现状用地冲突 (one block: the whole grid)")
     out = suit.suitability_block(block, settings)
