@@ -202,30 +202,40 @@ class TileStore:
     def get(self, layer: str, tile: Tile) -> NDArray[Any]:
         return np.load(io.BytesIO(self.storage.read_bytes(self.rel(layer, tile))), allow_pickle=False)
 
-    def mosaic(self, layer: str, tiles: Sequence[Tile], grid: Grid, *, nodata: float | int | None,
-               tags: dict[str, str] | None = None) -> bytes:
-        """The layer as COG bytes (DEFLATE, 512-px blocks, overviews), written tile by tile.
+    def mosaic(self, layer: str, tiles: Sequence[Tile], grid: Grid, dest: str, *, nodata: float | int | None,
+               tags: dict[str, str] | None = None, cache_mb: int = 128) -> dict[str, str]:
+        """Assemble ``layer`` into one Cloud-Optimised GeoTIFF at ``dest`` (a path in this store's storage).
 
         The tiles go into a tiled GTiff in a temporary folder; GDAL's COG driver then copies it block
-        by block with overviews, so memory stays at a few tiles. The bytes returned are what
-        :func:`erenhot.grid.write_cog` would give for the same array (same driver and options).
+        by block with overviews (DEFLATE, 512-px blocks, nearest overviews for integer classes, average
+        for floats — the options of :func:`erenhot.grid.write_cog`), with GDAL's block cache capped at
+        ``cache_mb``; the file is streamed into the storage. Memory stays at a few tiles whatever the
+        grid's size.
+
+        Returns:
+            ``{"path", "uri", "sha256"}`` of the written COG.
         """
         first = self.get(layer, tiles[0])
         dtype = first.dtype
         is_int = np.issubdtype(dtype, np.integer)
-        with tempfile.TemporaryDirectory(prefix="erenhot-mosaic-") as tmp:
+        storage = self.storage
+        with tempfile.TemporaryDirectory(prefix="erenhot-mosaic-") as tmp, rasterio.Env(GDAL_CACHEMAX=int(cache_mb)):
             work, out = os.path.join(tmp, "work.tif"), os.path.join(tmp, "out.tif")
-            profile = grid.profile(dtype, nodata)
             with rasterio.open(work, "w", driver="GTiff", tiled=True, blockxsize=512, blockysize=512,
-                               bigtiff="if_safer", **profile) as dst:
+                               bigtiff="if_safer", **grid.profile(dtype, nodata)) as dst:
                 for tile in tiles:
                     dst.write(first if tile is tiles[0] else self.get(layer, tile), 1, window=tile.inner_window)
                 if tags:
                     dst.update_tags(**{str(k): str(v) for k, v in tags.items()})
+            del first
             rasterio.shutil.copy(work, out, driver="COG", compress="deflate", predictor="yes", blocksize=512,
                                  overviews="auto", resampling="NEAREST" if is_int else "AVERAGE", bigtiff="if_safer")
-            with open(out, "rb") as fh:
-                return fh.read()
+            digest = hashlib.sha256()
+            with open(out, "rb") as src, storage.writer(dest) as fh:
+                for chunk in iter(lambda: src.read(8 << 20), b""):
+                    digest.update(chunk)
+                    fh.write(chunk)
+        return {"path": dest, "uri": storage.uri(dest), "sha256": digest.hexdigest()}
 
 
 # --------------------------------------------------------------------------- patches across tiles

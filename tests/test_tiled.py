@@ -140,13 +140,18 @@ def tiled_plan(storage: Storage, cat, tile_size: int, prefix: str = "work/test")
     return tiled_dual.TiledPlan(storage.url, grid, sources, capacity, suitability, tile_size=tile_size, work_prefix=f"{prefix}/tiles")
 
 
-def assert_same_layers(result: tiled_dual.TiledResult, layers: dict[str, np.ndarray]) -> None:
+def layer(storage: Storage, result: tiled_dual.TiledResult, name: str) -> np.ndarray:
+    return read_raster(storage.read_bytes(result.layers[name]["path"]))[0]
+
+
+def assert_same_layers(result_storage: str, result: tiled_dual.TiledResult, layers: dict[str, np.ndarray]) -> None:
     compared = []
-    for name, data in result.layers.items():
+    storage = Storage(result_storage)
+    for name, entry in result.layers.items():
         layer_id = f"t02.{name}" if f"t02.{name}" in layers else f"t03.{name}"
         if layer_id == "t03.conflicts":  # published as polygons; compared through the rule codes below
             continue
-        tiled = read_raster(data)[0]
+        tiled = read_raster(storage.read_bytes(entry["path"]))[0]
         np.testing.assert_array_equal(tiled, layers[layer_id], err_msg=layer_id)
         compared.append(layer_id)
     assert {"t02.slope", "t02.relief", "t02.hazard", "t02.eco_importance", "t02.urban_capacity", "t03.urban_suitability",
@@ -159,12 +164,11 @@ def test_t02_and_t03_tile_by_tile_equal_the_whole_array_layers(published, tile_s
     storage, cat, layers = published
     plan = tiled_plan(storage, cat, tile_size, prefix=f"work/test{tile_size}")
     assert len(plan.tiles()) > 12 and cc.halo_cells(plan.capacity) == 3
-    result = tiled_dual.evaluate_tiled(plan)
+    result = tiled_dual.evaluate_tiled(plan, out_prefix=f"layers/tiled{tile_size}")
     assert result.tiles == len(plan.tiles())
-    assert_same_layers(result, layers)
-    # and T03's conflict codes polygonised by the composer cover what the tiles coded
-    codes = read_raster(result.layers["conflicts"])[0]
-    assert codes.max() > 0
+    assert result.layers["slope"]["sha256"] == storage.sha256(result.layers["slope"]["path"])
+    assert_same_layers(storage.url, result, layers)
+    assert layer(storage, result, "conflicts").max() > 0  # T03's conflict rule codes (the composer publishes polygons)
 
 
 def test_without_the_halo_tiles_do_not_match(published, monkeypatch):
@@ -172,8 +176,8 @@ def test_without_the_halo_tiles_do_not_match(published, monkeypatch):
     storage, cat, layers = published
     plan = tiled_plan(storage, cat, 37, prefix="work/nohalo")
     monkeypatch.setattr(cc, "halo_cells", lambda s: 0)
-    result = tiled_dual.evaluate_tiled(plan, layers=("slope", "relief"))
-    differs = [n for n in ("slope", "relief") if not np.array_equal(read_raster(result.layers[n])[0], layers[f"t02.{n}"], equal_nan=True)]
+    result = tiled_dual.evaluate_tiled(plan, out_prefix="layers/nohalo", layers=("slope", "relief"))
+    differs = [n for n in ("slope", "relief") if not np.array_equal(layer(storage, result, n), layers[f"t02.{n}"], equal_nan=True)]
     assert differs == ["slope", "relief"]
 
 

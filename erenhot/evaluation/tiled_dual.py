@@ -99,9 +99,10 @@ class TiledPlan:
 
 @dataclass(frozen=True)
 class TiledResult:
-    """Layer name → COG bytes, the number of tiles, and the gathered whole-area figures."""
+    """Layer name → ``{"path", "uri", "sha256"}`` of its COG, the number of tiles, and the gathered
+    whole-area figures."""
 
-    layers: dict[str, bytes]
+    layers: dict[str, dict[str, str]]
     tiles: int
     cells_inside: int
     break_values: dict[str, list[float]]
@@ -178,16 +179,20 @@ def step_suitability(item: tuple[TiledPlan, Tile, dict[str, NDArray[np.int64]]])
 # --------------------------------------------------------------------------- the run
 
 
-def evaluate_tiled(plan: TiledPlan, mapper: Mapper = serial_map, *, layers: tuple[str, ...] | None = None) -> TiledResult:
+def evaluate_tiled(plan: TiledPlan, mapper: Mapper = serial_map, *, out_prefix: str = "layers/tiled",
+                   layers: tuple[str, ...] | None = None) -> TiledResult:
     """Run T02 and T03's grid evaluation tile by tile and assemble the layers.
 
     Args:
-        plan: sources, settings and tile size (``plan.capacity.dem_range`` is ignored: gathered here).
+        plan: sources, settings and tile size (``plan.capacity.dem_range`` and the water grades are
+            replaced by what the ``stats`` step gathers over every tile).
         mapper: runs each step over the tiles (:func:`serial_map`, or a Prefect/Dask mapper).
+        out_prefix: where the layers go in the plan's storage (``<out_prefix>/<name>.tif``).
         layers: names to assemble (default: every T02 and T03 layer).
 
     Returns:
-        The assembled layers as COG bytes (float layers nodata NaN, class layers nodata 0).
+        Where each layer's COG was written, with its sha256 (float layers nodata NaN, class layers
+        nodata 0, on ``plan.grid``).
 
     Raises:
         ValueError: a source lies on another grid; KeyError: a source the settings need is missing.
@@ -221,6 +226,6 @@ def evaluate_tiled(plan: TiledPlan, mapper: Mapper = serial_map, *, layers: tupl
         if name == "biodiversity_service" and not settings.biodiversity:
             continue
         floating = name in cc.VALUE_LAYERS
-        out[name] = store.mosaic(name, tiles, plan.grid, nodata=np.nan if floating else 0)
+        out[name] = store.mosaic(name, tiles, plan.grid, f"{out_prefix}/{name}.tif", nodata=np.nan if floating else 0)
     return TiledResult(out, len(tiles), inside, break_values)
 
