@@ -50,3 +50,12 @@ def storage(tmp_path):
     from erenhot.storage import Storage
 
     return Storage(str(tmp_path / "store"))
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory):
+    """The small kit through T02 (250 m, wider halo), T14 and T03 with the composers: ``(storage, catalog,
+    {layer id: array})`` — the whole-array layers the tiled and Dask paths are compared with."""
+    from tiled_helpers import publish
+
+    return publish(tmp_path_factory.mktemp("tiled"))

@@ -9,28 +9,13 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from erenhot.acceptance import accept_delivery
-from erenhot.catalog import load_catalog
-from erenhot.config import load_config
 from erenhot.evaluation import carrying_capacity as cc
 from erenhot.evaluation import ecology as eco
 from erenhot.evaluation import suitability as suit
 from erenhot.evaluation import tiled_dual
-from erenhot.grid import Grid, boundary_mask, read_raster
-from erenhot.landing import ingest, latest_delivery
-from erenhot.readiness import check_readiness
-from erenhot.storage import Storage
+from erenhot.grid import Grid
 from erenhot.tiling import TilePatches, patch_sizes, plan_tiles
-from erenhot.topics import run_topic
-from erenhot.topics import t02_carrying_capacity as t02
-from erenhot.topics import t03_suitability as t03
-from erenhot.topics.inputs import TopicInputs
-from kit_helpers import small_kit
-
-CELL = 250.0
-# a wider relief window and fault buffer than the defaults, so the halo (3 cells) is more than Horn's one cell
-OVERRIDES = {"grid.cell_size_m": CELL, "terrain.relief_window_m": 1750.0, "hazard.fault_buffer_m": {"全新世": 700.0, "晚更新世": 100.0}}
-
+from tiled_helpers import assert_same_layers, layer, tiled_plan
 
 # ── tiles ──────────────────────────────────────────────────────────────────────────────────────
 
@@ -104,59 +89,6 @@ def test_cumulative_share_breaks_from_chunks_equal_the_whole_array_rule(n_chunks
 
 
 # ── T02 + T03 tile by tile against the composers' published layers ──────────────────────────────
-
-
-@pytest.fixture(scope="module")
-def published(tmp_path_factory):
-    """The small kit through T02 (250 m), T14 and T03 with the composers (whole arrays)."""
-    root = tmp_path_factory.mktemp("tiled")
-    kit = small_kit(root / "kit")
-    storage, cat = Storage(str(root / "store")), load_catalog()
-    ids = sorted({i.dataset for c in ("t02", "t14", "t03") for i in cat.topic(c).inputs if i.dataset} & set(kit.datasets))
-    for ds in ["01-04"] + [i for i in ids if i != "01-04"]:
-        ingest(storage, cat, str(kit.datasets[ds]["department_seq"]), ds, kit.files(ds))
-        assert accept_delivery(storage, cat, latest_delivery(storage, ds))["state"] == "validated", ds
-    results = {}
-    for code, overrides in (("t02", OVERRIDES), ("t14", {}), ("t03", {})):
-        results[code] = run_topic(storage, cat, code, check_readiness(storage, cat, cat.topic(code)).to_dict(), overrides)
-    layers = {o["id"]: read_raster(storage.read_bytes(o["path"]))[0] for r in results.values() for o in r["outputs"]
-              if o["path"].endswith(".tif") and o["id"].startswith(("t02.", "t03."))}
-    return storage, cat, layers
-
-
-def tiled_plan(storage: Storage, cat, tile_size: int, prefix: str = "work/test") -> tiled_dual.TiledPlan:
-    """The composers' own grid inputs written as sources, and a tiled plan over them."""
-    inputs2 = TopicInputs(storage, check_readiness(storage, cat, cat.topic("t02")).to_dict())
-    cfg2 = load_config("t02_carrying_capacity", OVERRIDES)
-    city = inputs2.vector("01-04", "city")
-    grid = Grid.for_geometry(city, CELL)
-    inside = boundary_mask(city, grid)
-    block2, capacity, _, _ = t02.grid_inputs(inputs2, cfg2, grid, inside, [])
-    inputs3 = TopicInputs(storage, check_readiness(storage, cat, cat.topic("t03")).to_dict())
-    block3, suitability, grid3, _, _ = t03.grid_inputs(inputs3, load_config("t03_suitability"))
-    assert grid3 == grid
-    extra = {k: block3[k] for k in ("minutes", "grass", "urban_land", *(f"dlbm_{g}" for g in suitability.dlbm_groups))}
-    sources = tiled_dual.write_sources(storage, prefix, grid, {**block2, **extra})
-    return tiled_dual.TiledPlan(storage.url, grid, sources, capacity, suitability, tile_size=tile_size, work_prefix=f"{prefix}/tiles")
-
-
-def layer(storage: Storage, result: tiled_dual.TiledResult, name: str) -> np.ndarray:
-    return read_raster(storage.read_bytes(result.layers[name]["path"]))[0]
-
-
-def assert_same_layers(result_storage: str, result: tiled_dual.TiledResult, layers: dict[str, np.ndarray]) -> None:
-    compared = []
-    storage = Storage(result_storage)
-    for name, entry in result.layers.items():
-        layer_id = f"t02.{name}" if f"t02.{name}" in layers else f"t03.{name}"
-        if layer_id == "t03.conflicts":  # published as polygons; compared through the rule codes below
-            continue
-        tiled = read_raster(storage.read_bytes(entry["path"]))[0]
-        np.testing.assert_array_equal(tiled, layers[layer_id], err_msg=layer_id)
-        compared.append(layer_id)
-    assert {"t02.slope", "t02.relief", "t02.hazard", "t02.eco_importance", "t02.urban_capacity", "t03.urban_suitability",
-            "t03.agri_suitability", "t03.location"} <= set(compared)
-    assert len(compared) >= 24
 
 
 @pytest.mark.parametrize("tile_size", [37, 64])

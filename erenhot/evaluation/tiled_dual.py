@@ -25,7 +25,9 @@ cell (tests/test_tiled.py).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
+import pickle
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +42,7 @@ from erenhot.grid import Grid, write_cog
 from erenhot.storage import Storage
 from erenhot.tiling import Mapper, Tile, TilePatches, TileStore, patch_labels, patch_sizes, plan_tiles, read_window, serial_map
 
-__all__ = ["TiledPlan", "TiledResult", "evaluate_tiled", "write_sources"]
+__all__ = ["TiledPlan", "TiledResult", "evaluate_tiled", "load_plan", "save_plan", "write_sources"]
 
 CAPACITY_OUT = tuple(n for n in cc.VALUE_LAYERS + cc.CLASS_LAYERS if n not in ("service_importance", "eco_importance"))
 SUITABILITY_IN = ("minutes", "grass", "urban_land")  # plus fvc (shared with T02) and the dlbm_<group> masks
@@ -95,6 +97,34 @@ class TiledPlan:
 
     def read(self, name: str, tile: Tile) -> NDArray[Any]:
         return read_window(Storage(self.storage_url), self.sources[name], tile)
+
+
+def save_plan(plan: TiledPlan, rel: str) -> dict[str, str]:
+    """Store ``plan`` (pickled) at ``rel`` in its storage, for a flow run to take by path and hash.
+
+    Returns:
+        ``{"path", "uri", "sha256"}`` — pass ``path`` and ``sha256`` as the flow's parameters.
+    """
+    storage = Storage(plan.storage_url)
+    data = pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL)
+    return {"path": rel, "uri": storage.uri(rel), "sha256": storage.write_bytes(rel, data)}
+
+
+def load_plan(storage_url: str, rel: str, sha256: str) -> TiledPlan:
+    """The plan :func:`save_plan` stored, after checking its sha256 (a plan is only ever unpickled when it
+    is byte for byte the one the caller saved).
+
+    Raises:
+        ValueError: the stored bytes do not have ``sha256`` (changed since saved, or another plan).
+    """
+    data = Storage(storage_url).read_bytes(rel)
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != sha256:
+        raise ValueError(f"the tiled plan at {Storage(storage_url).uri(rel)} has sha256 {digest}, not the {sha256} it was saved with")
+    plan = pickle.loads(data)  # noqa: S301 - our own bytes, checked against the hash recorded when saved
+    if not isinstance(plan, TiledPlan):
+        raise ValueError(f"{rel} holds a {type(plan).__name__}, not a TiledPlan")
+    return plan
 
 
 @dataclass(frozen=True)
