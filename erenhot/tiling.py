@@ -199,6 +199,12 @@ class TileStore:
         digest = storage.write_bytes(rel, buf.getvalue())
         return {"uri": storage.uri(rel), "sha256": digest}
 
+    def clear(self) -> None:
+        """Delete every tile array under ``prefix`` (the work zone of one run; never a delivery)."""
+        storage = self.storage
+        if storage.exists(self.prefix):
+            storage.fs.rm(storage.full(self.prefix), recursive=True)
+
     def get(self, layer: str, tile: Tile) -> NDArray[Any]:
         return np.load(io.BytesIO(self.storage.read_bytes(self.rel(layer, tile))), allow_pickle=False)
 

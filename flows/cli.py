@@ -1,6 +1,6 @@
 """``erenhot`` — the data engineers' command line.
 
-Commands: ``catalog``, ``graph``, ``sample-kit``, ``ingest``, ``validate``, ``watch``, ``run``, ``status``, ``lineage``, ``serve``, ``deployments``.
+Commands: ``catalog``, ``graph``, ``sample-kit``, ``ingest``, ``validate``, ``watch``, ``run``, ``tiled``, ``status``, ``lineage``, ``serve``, ``deployments``.
 Every command reads and writes the storage root ``ERENHOT_STORAGE_URL`` (default ``./data``).
 Prefect is imported only by the commands that run flows, so ``catalog`` and ``status`` are quick.
 """
@@ -196,6 +196,54 @@ def run(
             shutil.rmtree(tmp, ignore_errors=True)
     _print_status(storage, products_only=True)
     raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def tiled(
+    cell_size: Annotated[Optional[float], typer.Option(min=1.0, help="grid cell size, m: the one T02 and T14 were published with (default: T02's config)")] = None,
+    tile: Annotated[int, typer.Option(min=16, help="tile side, cells")] = 512,
+    dask_address: Annotated[Optional[str], typer.Option("--dask-address", help="scheduler of a running Dask cluster, e.g. tcp://10.0.0.5:8786")] = None,
+    workers: Annotated[Optional[int], typer.Option(min=1, help="worker processes of a temporary local Dask cluster")] = None,
+    compare: Annotated[bool, typer.Option(help="check each tiled layer against the layer T02/T03 published")] = False,
+) -> None:
+    """T02 + T03's grid evaluation tile by tile (halo, whole-area passes) as the tiled-dual-evaluation flow.
+
+    Sources: the validated deliveries and T14's published travel time (run the plan first). The tiles
+    run in threads, on a temporary local Dask cluster (--workers N), or on a running cluster
+    (--dask-address) whose workers reach the same storage (s3://). Layers go to layers/tiled/.
+    """
+    from erenhot.evaluation.tiled_dual import save_plan
+    from erenhot.topics.tiled import compare_with_published, plan_from_deliveries
+
+    storage = _storage()
+    if dask_address and workers:
+        console.print("[red]give --dask-address or --workers, not both[/red]")
+        raise typer.Exit(2)
+    try:
+        tiled_plan = plan_from_deliveries(storage, load_catalog(), t02_overrides={"grid.cell_size_m": cell_size} if cell_size else None,
+                                          tile_size=tile)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    saved = save_plan(tiled_plan, "work/tiled/plan.pkl")
+    console.print(f"{tiled_plan.grid.height}×{tiled_plan.grid.width} cells of {tiled_plan.grid.cell_size_m:g} m in "
+                  f"{len(tiled_plan.tiles())} tiles; plan {saved['uri']}")
+    from flows.tiled import run_on_dask, tiled_dual_evaluation
+
+    try:
+        if dask_address or workers:
+            out = run_on_dask(storage.url, saved["path"], saved["sha256"], dask_address=dask_address, n_workers=workers)
+        else:
+            out = tiled_dual_evaluation(storage.url, saved["path"], saved["sha256"])
+    except Exception as exc:  # noqa: BLE001 - the flow run is recorded in Prefect; say why in one line here
+        console.print(f"[red]the tiled evaluation failed:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    same = compare_with_published(storage, out["layers"]) if compare else {}
+    table = Table("layer", "sha256", *(["= published"] if compare else []), title=f"{out['tiles']} tiles, {out['cells_inside']:,} cells inside")
+    for name, entry in out["layers"].items():
+        table.add_row(entry["uri"], entry["sha256"][:16], *([{True: "yes", False: "[red]NO[/red]"}.get(same.get(name), "–")] if compare else []))
+    console.print(table)
+    raise typer.Exit(1 if compare and not all(same.values()) else 0)
 
 
 def _print_status(storage, products_only: bool = False, datasets: bool = True) -> None:

@@ -67,3 +67,13 @@ def test_status_lists_deliveries_that_failed_and_what_is_used_instead(tmp_path, 
     assert res.exit_code == 0, res.output
     assert "1 newest deliveries failed validation" in res.output
     assert "01-27" in res.output and "no accepted version: topics reading it wait" in res.output
+
+
+def test_tiled_on_an_empty_storage_names_what_is_missing_without_a_traceback(tmp_path, monkeypatch):
+    monkeypatch.setenv("ERENHOT_STORAGE_URL", str(tmp_path / "empty"))
+    res = runner.invoke(app, ["tiled"])
+    assert res.exit_code == 1, res.output
+    assert "cannot run: required input(s) missing" in res.output and "01-04" in res.output
+    assert "Traceback" not in res.output
+    res = runner.invoke(app, ["tiled", "--dask-address", "tcp://127.0.0.1:1", "--workers", "2"])
+    assert res.exit_code == 2 and "not both" in res.output

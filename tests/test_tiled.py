@@ -14,6 +14,7 @@ from erenhot.evaluation import ecology as eco
 from erenhot.evaluation import suitability as suit
 from erenhot.evaluation import tiled_dual
 from erenhot.grid import Grid
+from erenhot.storage import Storage
 from erenhot.tiling import TilePatches, patch_sizes, plan_tiles
 from tiled_helpers import assert_same_layers, layer, tiled_plan
 
@@ -121,3 +122,23 @@ def test_a_source_on_another_grid_is_refused(published):
                                                               {"dem": np.zeros(small.shape, "float32")})["dem"])
     with pytest.raises(ValueError, match="dem.tif is .* cells, the tiled grid"):
         tiled_dual.evaluate_tiled(dataclasses.replace(plan, sources=sources))
+
+
+def test_the_tiled_layers_compare_equal_to_what_t02_and_t03_published(published):
+    from erenhot.topics.tiled import compare_with_published
+
+    storage, cat, _ = published
+    result = tiled_dual.evaluate_tiled(tiled_plan(storage, cat, 96, prefix="work/compare"), out_prefix="layers/compare")
+    same = compare_with_published(storage, result.layers)
+    assert len(same) >= 24 and all(same.values()) and "conflicts" not in same
+
+
+def test_a_plan_needs_t02_published_on_the_same_grid_and_every_required_input(published, tmp_path):
+    from erenhot.topics.tiled import plan_from_deliveries
+    from tiled_helpers import OVERRIDES
+
+    storage, cat, _ = published
+    with pytest.raises(ValueError, match="T02's published layers lie on a 250 m grid .* run topics 2 and 14 with the same cell size"):
+        plan_from_deliveries(storage, cat, t02_overrides={**OVERRIDES, "grid.cell_size_m": 500.0}, prefix="work/other")
+    with pytest.raises(ValueError, match=r"(?s)T02 .* cannot run: required input.*dataset 01-04 .* of department 1 .*: nothing delivered"):
+        plan_from_deliveries(Storage(str(tmp_path / "empty")), cat)

@@ -7,16 +7,13 @@ import numpy as np
 
 from erenhot.acceptance import accept_delivery
 from erenhot.catalog import load_catalog
-from erenhot.config import load_config
 from erenhot.evaluation import tiled_dual
-from erenhot.grid import Grid, boundary_mask, read_raster
+from erenhot.grid import read_raster
 from erenhot.landing import ingest, latest_delivery
 from erenhot.readiness import check_readiness
 from erenhot.storage import Storage
 from erenhot.topics import run_topic
-from erenhot.topics import t02_carrying_capacity as t02
-from erenhot.topics import t03_suitability as t03
-from erenhot.topics.inputs import TopicInputs
+from erenhot.topics.tiled import plan_from_deliveries
 from kit_helpers import small_kit
 
 CELL = 250.0
@@ -42,18 +39,7 @@ def publish(root):
 
 def tiled_plan(storage: Storage, cat, tile_size: int, prefix: str = "work/test") -> tiled_dual.TiledPlan:
     """The composers' own grid inputs written as sources, and a tiled plan over them."""
-    inputs2 = TopicInputs(storage, check_readiness(storage, cat, cat.topic("t02")).to_dict())
-    cfg2 = load_config("t02_carrying_capacity", OVERRIDES)
-    city = inputs2.vector("01-04", "city")
-    grid = Grid.for_geometry(city, CELL)
-    inside = boundary_mask(city, grid)
-    block2, capacity, _, _ = t02.grid_inputs(inputs2, cfg2, grid, inside, [])
-    inputs3 = TopicInputs(storage, check_readiness(storage, cat, cat.topic("t03")).to_dict())
-    block3, suitability, grid3, _, _ = t03.grid_inputs(inputs3, load_config("t03_suitability"))
-    assert grid3 == grid
-    extra = {k: block3[k] for k in ("minutes", "grass", "urban_land", *(f"dlbm_{g}" for g in suitability.dlbm_groups))}
-    sources = tiled_dual.write_sources(storage, prefix, grid, {**block2, **extra})
-    return tiled_dual.TiledPlan(storage.url, grid, sources, capacity, suitability, tile_size=tile_size, work_prefix=f"{prefix}/tiles")
+    return plan_from_deliveries(storage, cat, t02_overrides=OVERRIDES, tile_size=tile_size, prefix=prefix)
 
 
 def layer(storage: Storage, result: tiled_dual.TiledResult, name: str) -> np.ndarray:

@@ -13,7 +13,8 @@ small pieces between the steps:
    (:func:`erenhot.evaluation.ecology.cumulative_share_breaks`), then ``importance`` (per tile);
 4. ``patches`` (per tile): 8-connected patches of the 集中度/连片度 masks with their edge labels, joined
    across tiles (:func:`erenhot.tiling.patch_sizes`), then ``suitability`` (per tile): T03's layers;
-5. each layer assembled into one COG (:meth:`erenhot.tiling.TileStore.mosaic`).
+5. each layer assembled into one COG (:meth:`erenhot.tiling.TileStore.mosaic`); the tile arrays are
+   then deleted (:meth:`erenhot.tiling.TileStore.clear`).
 
 Peak memory is a few tiles (plus one edge row/column per tile and the patch counts), whatever the
 region's size; time grows with the number of cells. The per-tile steps go through a mapper
@@ -228,6 +229,7 @@ def evaluate_tiled(plan: TiledPlan, mapper: Mapper = serial_map, *, out_prefix: 
         ValueError: a source lies on another grid; KeyError: a source the settings need is missing.
     """
     tiles = plan.tiles()
+    plan.store.clear()  # arrays an interrupted earlier run left behind
     stats = mapper(step_stats, [(plan, t) for t in tiles])
     inside = sum(s[0] for s in stats)
     lo, hi = min(s[1] for s in stats), max(s[2] for s in stats)
@@ -257,5 +259,6 @@ def evaluate_tiled(plan: TiledPlan, mapper: Mapper = serial_map, *, out_prefix: 
             continue
         floating = name in cc.VALUE_LAYERS
         out[name] = store.mosaic(name, tiles, plan.grid, f"{out_prefix}/{name}.tif", nodata=np.nan if floating else 0)
+    store.clear()
     return TiledResult(out, len(tiles), inside, break_values)
 
