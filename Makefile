@@ -24,9 +24,10 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# the plan twice on the same deliveries: prints both wall times and their ratio (no pass/fail timing)
+# the plan, its rerun, orchestration, kernels, validation and scale measured in one run; prints ratios and
+# writes bench/results.json (no pass/fail timing)
 bench: install
-	$(PY) bench/rerun_plan.py
+	$(PY) bench/run.py
 
 run: install
 	$(VENV)/bin/erenhot run
