@@ -25,6 +25,7 @@ No Prefect here.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -50,10 +51,12 @@ __all__ = [
     "Tile",
     "TileStore",
     "TilePatches",
+    "patch_cells_in_tile",
     "patch_labels",
     "patch_sizes",
     "plan_tiles",
     "read_window",
+    "storage_for",
     "serial_map",
 ]
 
@@ -153,18 +156,50 @@ def plan_tiles(shape: tuple[int, int], tile_size: int | tuple[int, int], halo: i
     return tiles
 
 
-def read_window(storage: Storage, rel: str, tile: Tile, *, band: int = 1) -> NDArray[Any]:
-    """Read the outer window of ``tile`` from a GeoTIFF on the grid (``rel`` in ``storage``).
+@functools.lru_cache(maxsize=16)
+def storage_for(url: str) -> Storage:
+    """One :class:`~erenhot.storage.Storage` per URL and process (an s3fs client costs about 0.3 s to
+    build; tile steps read and write dozens of objects each)."""
+    return Storage(url)
 
-    Only the blocks the window touches are fetched (range reads through fsspec on ``s3://``).
+
+def check_on_grid(src: Any, grid: Grid, uri: str) -> None:
+    """Refuse an open raster that does not lie on ``grid`` (CRS, transform, shape).
 
     Raises:
-        ValueError: the raster's shape differs from the tile's grid (it lies on another grid).
+        ValueError: naming ``uri`` and what differs.
     """
-    path = storage.full(rel)
-    opener = None if storage.protocol == "file" else storage.fs.open
-    with rasterio.open(path if opener is None else f"s3://{path}", opener=opener) as src:
-        if (src.height, src.width) != (tile.height, tile.width):
+    if (src.height, src.width) != grid.shape:
+        raise ValueError(f"{uri} is {src.height}×{src.width} cells, the tiled grid {grid.height}×{grid.width}")
+    if src.crs is None or src.crs != grid.crs:
+        raise ValueError(f"{uri} is in {src.crs}, the tiled grid in EPSG:{grid.crs_epsg}")
+    if not src.transform.almost_equals(grid.transform, precision=1e-6):
+        raise ValueError(f"{uri} has the transform {tuple(src.transform)[:6]}, the tiled grid {tuple(grid.transform)[:6]}")
+
+
+def open_source(storage: Storage, rel: str) -> Any:
+    """Open a GeoTIFF of ``storage`` with rasterio: a local path, or through the storage's s3fs
+    filesystem on ``s3://`` (range reads of the blocks a window touches)."""
+    if storage.protocol == "file":
+        return rasterio.open(storage.full(rel))
+    return rasterio.open(storage.full(rel), opener=storage.fs)
+
+
+def read_window(storage: Storage, rel: str, tile: Tile, *, grid: Grid | None = None, band: int = 1) -> NDArray[Any]:
+    """Read the outer window of ``tile`` from a GeoTIFF on the grid (``rel`` in ``storage``).
+
+    Only the blocks the window touches are fetched (range reads through s3fs on ``s3://``).
+
+    Args:
+        grid: the tiled grid; when given, the raster's CRS and transform must be the grid's too.
+
+    Raises:
+        ValueError: the raster lies on another grid (the message names its URI).
+    """
+    with open_source(storage, rel) as src:
+        if grid is not None:
+            check_on_grid(src, grid, storage.uri(rel))
+        elif (src.height, src.width) != (tile.height, tile.width):
             raise ValueError(f"{storage.uri(rel)} is {src.height}×{src.width} cells, the tiled grid {tile.height}×{tile.width}")
         return src.read(band, window=tile.window)
 
@@ -181,9 +216,13 @@ class TileStore:
     storage_url: str
     prefix: str
 
+    def __post_init__(self) -> None:
+        if not self.prefix.strip("/"):
+            raise ValueError("a tile store needs a prefix of its own (it deletes what is under it when a run ends)")
+
     @property
     def storage(self) -> Storage:
-        return Storage(self.storage_url)
+        return storage_for(self.storage_url)
 
     def rel(self, layer: str, tile: Tile) -> str:
         return posixpath.join(self.prefix, layer, f"{tile.index:06d}.npy")
@@ -205,11 +244,29 @@ class TileStore:
         if storage.exists(self.prefix):
             storage.fs.rm(storage.full(self.prefix), recursive=True)
 
-    def get(self, layer: str, tile: Tile) -> NDArray[Any]:
-        return np.load(io.BytesIO(self.storage.read_bytes(self.rel(layer, tile))), allow_pickle=False)
+    def get(self, layer: str, tile: Tile, sha256: str | None = None) -> NDArray[Any]:
+        """The array :meth:`put` stored for ``layer`` and ``tile``.
+
+        Args:
+            sha256: the hash :meth:`put` returned; when given, the stored bytes must still have it.
+
+        Raises:
+            ValueError: the bytes changed since they were put, or are not a readable array (the message
+                names the object's URI).
+        """
+        storage = self.storage
+        rel = self.rel(layer, tile)
+        data = storage.read_bytes(rel)
+        if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+            raise ValueError(f"{storage.uri(rel)}: the tile array changed since this run wrote it "
+                             "(another run sharing the work prefix, or a damaged file)")
+        try:
+            return np.load(io.BytesIO(data), allow_pickle=False)
+        except (ValueError, EOFError, OSError) as exc:
+            raise ValueError(f"{storage.uri(rel)}: not a readable tile array ({exc})") from exc
 
     def mosaic(self, layer: str, tiles: Sequence[Tile], grid: Grid, dest: str, *, nodata: float | int | None,
-               tags: dict[str, str] | None = None, cache_mb: int = 128) -> dict[str, str]:
+               sha256: Sequence[str] | None = None, tags: dict[str, str] | None = None, cache_mb: int = 128) -> dict[str, str]:
         """Assemble ``layer`` into one Cloud-Optimised GeoTIFF at ``dest`` (a path in this store's storage).
 
         The tiles go into a tiled GTiff in a temporary folder; GDAL's COG driver then copies it block
@@ -218,10 +275,14 @@ class TileStore:
         ``cache_mb``; the file is streamed into the storage. Memory stays at a few tiles whatever the
         grid's size.
 
+        Args:
+            sha256: per tile (same order), the hash :meth:`put` returned: each tile is checked.
+
         Returns:
             ``{"path", "uri", "sha256"}`` of the written COG.
         """
-        first = self.get(layer, tiles[0])
+        hashes = list(sha256) if sha256 is not None else [None] * len(tiles)
+        first = self.get(layer, tiles[0], hashes[0])
         dtype = first.dtype
         is_int = np.issubdtype(dtype, np.integer)
         storage = self.storage
@@ -229,8 +290,8 @@ class TileStore:
             work, out = os.path.join(tmp, "work.tif"), os.path.join(tmp, "out.tif")
             with rasterio.open(work, "w", driver="GTiff", tiled=True, blockxsize=512, blockysize=512,
                                bigtiff="if_safer", **grid.profile(dtype, nodata)) as dst:
-                for tile in tiles:
-                    dst.write(first if tile is tiles[0] else self.get(layer, tile), 1, window=tile.inner_window)
+                for i, tile in enumerate(tiles):
+                    dst.write(first if i == 0 else self.get(layer, tile, hashes[i]), 1, window=tile.inner_window)
                 if tags:
                     dst.update_tags(**{str(k): str(v) for k, v in tags.items()})
             del first
@@ -255,12 +316,19 @@ def patch_labels(mask: NDArray[np.bool_]) -> tuple[NDArray[np.int32], int]:
 
 @dataclass(frozen=True)
 class TilePatches:
-    """What the join of patches across tiles needs from one tile: label count, cells per label, and
-    the labels along its four edges."""
+    """What the join of patches across tiles needs from one tile: the labels along its four edges and the
+    cells of each label that touches an edge. Patches inside the tile are complete there and stay out of
+    the join, so what the join holds grows with the tiles' perimeters, not with the cells.
+
+    Attributes:
+        edge_labels: sorted local labels (≥ 1) that touch an edge of the tile.
+        edge_cells: cells of each of them inside this tile.
+        top, bottom, left, right: local labels along each edge (0 = not in the mask).
+    """
 
     tile: Tile
-    n: int
-    cells: NDArray[np.int64]  # cells[k] for local label k (0 = background)
+    edge_labels: NDArray[np.int32]
+    edge_cells: NDArray[np.int64]
     top: NDArray[np.int32]
     bottom: NDArray[np.int32]
     left: NDArray[np.int32]
@@ -269,12 +337,15 @@ class TilePatches:
     @classmethod
     def of(cls, tile: Tile, mask: NDArray[np.bool_]) -> TilePatches:
         labels, n = patch_labels(mask)
-        return cls(tile, n, np.bincount(labels.ravel(), minlength=n + 1), labels[0].copy(), labels[-1].copy(),
-                   labels[:, 0].copy(), labels[:, -1].copy())
+        top, bottom, left, right = labels[0].copy(), labels[-1].copy(), labels[:, 0].copy(), labels[:, -1].copy()
+        edge = np.unique(np.concatenate([top, bottom, left, right]))
+        edge = edge[edge > 0].astype(np.int32)
+        cells = np.bincount(labels.ravel(), minlength=n + 1)
+        return cls(tile, edge, cells[edge].astype(np.int64), top, bottom, left, right)
 
 
-def _edge_pairs(a: NDArray[np.int32], b: NDArray[np.int32], oa: int, ob: int) -> Iterator[tuple[NDArray[np.int64], NDArray[np.int64]]]:
-    """Global label pairs joined across a shared edge: cell i of edge ``a`` touches i−1, i, i+1 of ``b``."""
+def _edge_pairs(a: NDArray[np.int32], b: NDArray[np.int32]) -> Iterator[tuple[NDArray[np.int32], NDArray[np.int32]]]:
+    """Local label pairs joined across a shared edge: cell i of edge ``a`` touches i−1, i, i+1 of ``b``."""
     for shift in (-1, 0, 1):
         if shift < 0:
             x, y = a[1:], b[:-1]
@@ -283,68 +354,79 @@ def _edge_pairs(a: NDArray[np.int32], b: NDArray[np.int32], oa: int, ob: int) ->
         else:
             x, y = a, b
         ok = (x > 0) & (y > 0)
-        yield x[ok].astype(np.int64) + oa, y[ok].astype(np.int64) + ob
+        yield x[ok], y[ok]
 
 
 def patch_sizes(parts: Sequence[TilePatches]) -> list[NDArray[np.int64]]:
-    """Cells of the whole (cross-tile) patch each local label belongs to, per tile.
+    """Cells of the whole (cross-tile) patch of each edge label, per tile.
 
-    Joins 8-connected patches across tile edges and corners as one ``ndimage.label`` over the whole
-    mask would (:func:`erenhot.evaluation.suitability.patch_concentration_grade`).
+    Joins 8-connected patches across tile edges and corners (a graph of the edge labels,
+    :func:`scipy.sparse.csgraph.connected_components`) as one ``ndimage.label`` over the whole mask would
+    (:func:`erenhot.evaluation.suitability.patch_cells`).
 
     Args:
         parts: one :class:`TilePatches` per tile of one :func:`plan_tiles` layout (any order).
 
     Returns:
-        For each part (same order): an ``int64`` array ``size[k]`` = cells of the patch of local label
-        ``k`` (``size[0]`` = 0), to index with the tile's labels.
+        For each part (same order): ``int64`` cells of the whole patch of each of its ``edge_labels``;
+        give it to :func:`patch_cells_in_tile`.
     """
     by_pos = {(p.tile.ti, p.tile.tj): p for p in parts}
     offsets, total = {}, 0
     for p in parts:
         offsets[(p.tile.ti, p.tile.tj)] = total
-        total += p.n
+        total += p.edge_labels.size
     if total == 0:
-        return [np.zeros(1, dtype=np.int64) for _ in parts]
+        return [np.zeros(0, dtype=np.int64) for _ in parts]
+
+    def node(p: TilePatches, local: NDArray[np.int32]) -> NDArray[np.int64]:
+        return offsets[(p.tile.ti, p.tile.tj)] + np.searchsorted(p.edge_labels, local).astype(np.int64)
+
     src: list[NDArray[np.int64]] = []
     dst: list[NDArray[np.int64]] = []
     for (ti, tj), p in by_pos.items():
-        o = offsets[(ti, tj)]
         right, below = by_pos.get((ti, tj + 1)), by_pos.get((ti + 1, tj))
         if right is not None:
-            for x, y in _edge_pairs(p.right, right.left, o, offsets[(ti, tj + 1)]):
-                src.append(x)
-                dst.append(y)
+            for x, y in _edge_pairs(p.right, right.left):
+                src.append(node(p, x))
+                dst.append(node(right, y))
         if below is not None:
-            for x, y in _edge_pairs(p.bottom, below.top, o, offsets[(ti + 1, tj)]):
-                src.append(x)
-                dst.append(y)
+            for x, y in _edge_pairs(p.bottom, below.top):
+                src.append(node(p, x))
+                dst.append(node(below, y))
         for dj in (1, -1):  # the diagonal neighbours below: corner cell to corner cell
             other = by_pos.get((ti + 1, tj + dj))
             if other is None:
                 continue
-            mine = int(p.bottom[-1] if dj == 1 else p.bottom[0])
-            corner = int(other.top[0] if dj == 1 else other.top[-1])
-            if mine > 0 and corner > 0:
-                src.append(np.array([mine + o]))
-                dst.append(np.array([corner + offsets[(ti + 1, tj + dj)]]))
-    n_nodes = total + 1  # global label g = offset + local, local ≥ 1; node 0 unused
+            mine = p.bottom[-1:] if dj == 1 else p.bottom[:1]
+            corner = other.top[:1] if dj == 1 else other.top[-1:]
+            if mine[0] > 0 and corner[0] > 0:
+                src.append(node(p, mine))
+                dst.append(node(other, corner))
     i = np.concatenate(src) if src else np.zeros(0, dtype=np.int64)
     j = np.concatenate(dst) if dst else np.zeros(0, dtype=np.int64)
-    graph = sparse.coo_matrix((np.ones(i.size, dtype=np.int8), (i, j)), shape=(n_nodes, n_nodes)).tocsr()
+    graph = sparse.coo_matrix((np.ones(i.size, dtype=np.int8), (i, j)), shape=(total, total)).tocsr()
     _, component = connected_components(graph, directed=False)
-    cells = np.zeros(n_nodes, dtype=np.int64)
-    for p in parts:
-        o = offsets[(p.tile.ti, p.tile.tj)]
-        cells[o + 1 : o + p.n + 1] = p.cells[1 : p.n + 1]
+    cells = np.concatenate([p.edge_cells for p in parts])  # node order = parts order, as the offsets
     comp_cells = np.bincount(component, weights=cells).astype(np.int64)
     out = []
     for p in parts:
         o = offsets[(p.tile.ti, p.tile.tj)]
-        sizes = np.zeros(p.n + 1, dtype=np.int64)
-        sizes[1:] = comp_cells[component[o + 1 : o + p.n + 1]]
-        out.append(sizes)
+        out.append(comp_cells[component[o : o + p.edge_labels.size]])
     return out
+
+
+def patch_cells_in_tile(mask: NDArray[np.bool_], edge_labels: NDArray[np.int32], edge_sizes: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Per cell of one tile's ``mask``: cells of the whole patch it belongs to (0 outside the mask).
+
+    Labels the tile again (:func:`patch_labels` is deterministic); patches inside the tile keep their own
+    size, those touching an edge take ``edge_sizes`` from :func:`patch_sizes`.
+    """
+    labels, n = patch_labels(mask)
+    cells = np.bincount(labels.ravel(), minlength=n + 1).astype(np.int64)
+    cells[edge_labels] = edge_sizes
+    cells[0] = 0
+    return cells[labels]
 
 
 def sha256_array(array: NDArray[Any]) -> str:

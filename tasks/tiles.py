@@ -116,10 +116,29 @@ def prefect_map(fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
             results.append(future.result())
         except Exception as exc:  # noqa: BLE001 - collected and re-raised below as one TileStepError
             failures.append((index, item, exc))
-            _record_crash(future, exc)
+            if _lost_with_its_worker(exc):
+                _record_crash(future, exc)
     if failures:
         raise TileStepError(_callable_name(fn), failures, len(items)) from failures[0][2]
     return results
+
+
+def _lost_with_its_worker(exc: BaseException) -> bool:
+    """Whether the task run ended because the Dask worker running it died (``KilledWorker``, a closed
+    connection, a cancelled future), not because ``fn`` raised: only then does nothing report its end.
+
+    When ``fn`` raises, the worker's task engine sets the run Failed itself; that state reaches the API
+    as an event a moment later, so reading the run here could still show Running — it must not be
+    overwritten with Crashed.
+    """
+    from concurrent.futures import CancelledError
+
+    try:
+        from distributed import KilledWorker
+        from distributed.comm.core import CommClosedError
+    except ImportError:  # no Dask: threads never lose a task this way
+        return isinstance(exc, CancelledError)
+    return isinstance(exc, KilledWorker | CommClosedError | CancelledError)
 
 
 def _record_crash(future: PrefectFuture[Any], exc: Exception) -> None:
@@ -130,9 +149,14 @@ def _record_crash(future: PrefectFuture[Any], exc: Exception) -> None:
     run and the API would show it Running forever; this sets it Crashed with the error. Failures to
     reach the API are logged, never raised (the TileStepError being built matters more).
     """
+    from prefect.exceptions import ObjectNotFound
+
     try:
         with get_client(sync_client=True) as client:
-            run = client.read_task_run(future.task_run_id)
+            try:
+                run = client.read_task_run(future.task_run_id)
+            except ObjectNotFound:  # queued on the lost worker, never started: no run to mark (the error names it)
+                return
             if run.state is not None and run.state.is_final():
                 return
             client.set_task_run_state(future.task_run_id, Crashed(message=f"{type(exc).__name__}: {exc}"), force=True)

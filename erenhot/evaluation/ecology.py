@@ -359,9 +359,9 @@ def cumulative_share_breaks(chunks: Callable[[], Iterable[ArrayLike]], breaks: S
     The rule of :func:`importance_by_cumulative_share` (spec §1.4.1 [M]): sort the positive values
     descending and accumulate; the break value for share ``b`` is the value of the cell at which the
     running sum first reaches ``b · total`` (relative slack 1e-12). Exact, in three passes over
-    ``chunks()`` holding only a histogram of ``bins`` bins and the values of the bins where a break
-    falls (with continuous data about ``n / bins`` values; with many equal values, all of them), so
-    memory stays bounded however many tiles the chunks come from.
+    ``chunks()`` holding only a histogram of ``bins`` bins and the distinct values (with their counts)
+    of the bins where a break falls — about ``n / bins`` with continuous data, one per value with
+    repeated ones — so memory stays bounded however many tiles the chunks come from.
 
     Args:
         chunks: called once per pass; returns an iterable of arrays (any shape) holding the values of
@@ -403,17 +403,21 @@ def cumulative_share_breaks(chunks: Callable[[], Iterable[ArrayLike]], breaks: S
     lowest = int(np.flatnonzero(sums > 0)[0])
     # running descending sum after bin j is above[j] + sums[j]: the highest bin where it reaches the target
     wanted = [int(np.flatnonzero(above + sums >= t)[-1]) if np.any(above + sums >= t) else lowest for t in targets]
-    kept: dict[int, list[NDArray[np.float64]]] = {j: [] for j in set(wanted)}
+    # the distinct values of each wanted bin with their counts: equal values (bare ground, categorical
+    # soil × land use) stay one entry however many cells hold them
+    kept = {j: (np.zeros(0), np.zeros(0)) for j in set(wanted)}
     for chunk in chunks():
         x = _positive(chunk)
         if x.size:
             idx = bin_of(x)
-            for j, parts in kept.items():
-                parts.append(x[idx == j])
+            for j, (vals, counts) in kept.items():
+                new_vals, new_counts = np.unique(x[idx == j], return_counts=True)
+                merged, inverse = np.unique(np.concatenate([vals, new_vals]), return_inverse=True)
+                kept[j] = (merged, np.bincount(inverse, weights=np.concatenate([counts, new_counts]), minlength=merged.size))
     out = []
     for t, j in zip(targets, wanted, strict=True):
-        vals = np.sort(np.concatenate(kept[j]))[::-1]
-        running = above[j] + np.cumsum(vals)
+        vals, counts = kept[j][0][::-1], kept[j][1][::-1]  # descending
+        running = above[j] + np.cumsum(vals * counts)
         k = int(np.searchsorted(running, t, side="left"))
         out.append(float(vals[min(k, vals.size - 1)]))
     return out

@@ -29,6 +29,7 @@ import dataclasses
 import hashlib
 import math
 import pickle
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +42,20 @@ from erenhot.evaluation import ecology as eco
 from erenhot.evaluation import suitability as suit
 from erenhot.grid import Grid, write_cog
 from erenhot.storage import Storage
-from erenhot.tiling import Mapper, Tile, TilePatches, TileStore, patch_labels, patch_sizes, plan_tiles, read_window, serial_map
+from erenhot.tiling import (
+    Mapper,
+    Tile,
+    TilePatches,
+    TileStore,
+    check_on_grid,
+    open_source,
+    patch_cells_in_tile,
+    patch_sizes,
+    plan_tiles,
+    read_window,
+    serial_map,
+    storage_for,
+)
 
 __all__ = ["TiledPlan", "TiledResult", "evaluate_tiled", "load_plan", "save_plan", "write_sources"]
 
@@ -97,7 +111,38 @@ class TiledPlan:
         return plan_tiles(self.grid.shape, self.tile_size, cc.halo_cells(self.capacity))
 
     def read(self, name: str, tile: Tile) -> NDArray[Any]:
-        return read_window(Storage(self.storage_url), self.sources[name], tile)
+        """The outer window of ``tile`` of source ``name`` (checked to lie on :attr:`grid`)."""
+        return read_window(storage_for(self.storage_url), self.sources[name], tile, grid=self.grid)
+
+    def required_sources(self) -> list[str]:
+        """Every source the settings need: T02's block inputs, then T03's."""
+        return [*_capacity_inputs(self), *SUITABILITY_IN, *(f"dlbm_{g}" for g in self.suitability.dlbm_groups)]
+
+    def check(self, out_prefix: str) -> None:
+        """Refuse a plan that cannot run, before any tile step: missing sources, sources on another grid,
+        settings made for another cell size, or prefixes that would make the tile store delete sources or
+        layers.
+
+        Raises:
+            KeyError: sources the settings need are missing (all of them named).
+            ValueError: any other of the above (naming the source's URI or the prefix).
+        """
+        missing = [n for n in self.required_sources() if n not in self.sources]
+        if missing:
+            raise KeyError(f"the tiled plan lacks the source(s) {', '.join(missing)} (a GeoTIFF on the grid each)")
+        if not math.isclose(self.capacity.cell_size_m, self.grid.cell_size_m) or not math.isclose(
+                self.suitability.cell_area_km2, self.grid.cell_area_km2):
+            raise ValueError(f"the settings are for {self.capacity.cell_size_m:g} m cells ({self.suitability.cell_area_km2:g} km²), "
+                             f"the grid has {self.grid.cell_size_m:g} m cells")
+        work = self.work_prefix.strip("/")
+        inside_work = [p for p in (out_prefix, *self.sources.values()) if p.strip("/") == work or p.strip("/").startswith(work + "/")]
+        if not work or inside_work:
+            raise ValueError(f"work_prefix {self.work_prefix!r} must name a folder of its own: the tile arrays under it are "
+                             f"deleted when the run ends ({', '.join(inside_work) or 'the whole storage'} would go too)")
+        storage = storage_for(self.storage_url)
+        for name in self.required_sources():
+            with open_source(storage, self.sources[name]) as src:
+                check_on_grid(src, self.grid, storage.uri(self.sources[name]))
 
 
 def save_plan(plan: TiledPlan, rel: str) -> dict[str, str]:
@@ -106,7 +151,7 @@ def save_plan(plan: TiledPlan, rel: str) -> dict[str, str]:
     Returns:
         ``{"path", "uri", "sha256"}`` — pass ``path`` and ``sha256`` as the flow's parameters.
     """
-    storage = Storage(plan.storage_url)
+    storage = storage_for(plan.storage_url)
     data = pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL)
     return {"path": rel, "uri": storage.uri(rel), "sha256": storage.write_bytes(rel, data)}
 
@@ -143,6 +188,10 @@ class TiledResult:
 # module-level functions of one picklable item, so that Dask workers can run them
 
 
+Hashes = dict[str, str]
+"""layer → sha256 of the tile array a step put, for one tile."""
+
+
 def _no_halo(tile: Tile) -> Tile:
     return dataclasses.replace(tile, halo=0)
 
@@ -164,7 +213,7 @@ def _capacity_inputs(plan: TiledPlan) -> list[str]:
     return names + (["npp"] if s.biodiversity else []) + (["severe"] if s.severe_monitoring else [])
 
 
-def step_capacity(item: tuple[TiledPlan, Tile]) -> dict[str, str]:
+def step_capacity(item: tuple[TiledPlan, Tile]) -> Hashes:
     """T02's per-cell layers of one tile (read with the halo, kept without it) → the tile store."""
     plan, tile = item
     block = {name: plan.read(name, tile) for name in _capacity_inputs(plan)}
@@ -173,36 +222,35 @@ def step_capacity(item: tuple[TiledPlan, Tile]) -> dict[str, str]:
     return {name: plan.store.put(name, tile, tile.crop(out[name]))["sha256"] for name in out}
 
 
-def step_importance(item: tuple[TiledPlan, Tile, dict[str, list[float]]]) -> dict[str, str]:
+def step_importance(item: tuple[TiledPlan, Tile, dict[str, list[float]], Hashes]) -> dict[str, str]:
     """Service and 生态保护 importance of one tile from the whole-area break values."""
-    plan, tile, break_values = item
+    plan, tile, break_values, expected = item
     store = plan.store
     block = {"inside": plan.read("inside", _no_halo(tile)).astype(bool),
-             **{n: store.get(n, tile) for n in (*break_values, "desertification_fragility", "soil_erosion_fragility")}}
+             **{n: store.get(n, tile, expected[n]) for n in (*break_values, "desertification_fragility", "soil_erosion_fragility")}}
     out = cc.importance_block(block, break_values)
     return {name: store.put(name, tile, out[name])["sha256"] for name in out}
 
 
-def step_patches(item: tuple[TiledPlan, Tile]) -> dict[str, TilePatches]:
-    """The tile's patches of the 集中度 (``urban``) and 连片度 (``agri``) masks, with their edge labels."""
-    plan, tile = item
+def step_patches(item: tuple[TiledPlan, Tile, Hashes]) -> dict[str, TilePatches]:
+    """The tile's patches of the 集中度 (``urban``) and 连片度 (``agri``) masks that touch its edges."""
+    plan, tile, expected = item
     store = plan.store
-    masks = suit.patch_masks({"urban_capacity": store.get("urban_capacity", tile), "agri_capacity": store.get("agri_capacity", tile)},
-                             plan.suitability)
+    masks = suit.patch_masks({n: store.get(n, tile, expected[n]) for n in ("urban_capacity", "agri_capacity")}, plan.suitability)
     return {name: TilePatches.of(tile, mask) for name, mask in masks.items()}
 
 
-def step_suitability(item: tuple[TiledPlan, Tile, dict[str, NDArray[np.int64]]]) -> dict[str, str]:
-    """T03's layers of one tile; ``sizes`` = cells of the whole patch per local label (from :func:`patch_sizes`)."""
-    plan, tile, sizes = item
+def step_suitability(item: tuple[TiledPlan, Tile, dict[str, tuple[NDArray[np.int32], NDArray[np.int64]]], Hashes]) -> dict[str, str]:
+    """T03's layers of one tile; ``edges`` = per mask, the tile's edge labels and the cells of their whole
+    patches (:func:`erenhot.tiling.patch_sizes`)."""
+    plan, tile, edges, expected = item
     store, t = plan.store, _no_halo(tile)
-    block: dict[str, Any] = {n: store.get(n, tile) for n in ("eco_importance", "agri_capacity", "urban_capacity", "hazard", "slope")}
+    block: dict[str, Any] = {n: store.get(n, tile, expected[n]) for n in ("eco_importance", "agri_capacity", "urban_capacity", "hazard", "slope")}
     block["inside"] = plan.read("inside", t).astype(bool)
     for name in ("fvc", *SUITABILITY_IN, *(f"dlbm_{g}" for g in plan.suitability.dlbm_groups)):
         block[name] = plan.read(name, t)
     for name, mask in suit.patch_masks(block, plan.suitability).items():
-        labels, _ = patch_labels(mask)
-        block[f"{name}_patch_cells"] = sizes[name][labels]
+        block[f"{name}_patch_cells"] = patch_cells_in_tile(mask, *edges[name])
     out = suit.suitability_block(block, plan.suitability)
     return {name: store.put(name, tile, out[name])["sha256"] for name in suit.SUITABILITY_LAYERS}
 
@@ -226,39 +274,56 @@ def evaluate_tiled(plan: TiledPlan, mapper: Mapper = serial_map, *, out_prefix: 
         nodata 0, on ``plan.grid``).
 
     Raises:
-        ValueError: a source lies on another grid; KeyError: a source the settings need is missing.
+        KeyError: sources the settings need are missing (before any tile step, see :meth:`TiledPlan.check`).
+        ValueError: a source lies on another grid, the settings are for another cell size, the prefixes
+            overlap, or a tile array changed between steps (named by its URI).
     """
+    plan.check(out_prefix)
     tiles = plan.tiles()
-    plan.store.clear()  # arrays an interrupted earlier run left behind
-    stats = mapper(step_stats, [(plan, t) for t in tiles])
-    inside = sum(s[0] for s in stats)
-    lo, hi = min(s[1] for s in stats), max(s[2] for s in stats)
-    area_km2 = inside * plan.grid.cell_area_km2
-    settings = plan.capacity.with_area(area_km2, (lo, hi) if inside and math.isfinite(lo) else (math.nan, math.nan))
-    plan = dataclasses.replace(plan, capacity=settings)
-    mapper(step_capacity, [(plan, t) for t in tiles])
-
+    # a folder of this run's own: a second run on the same work prefix cannot touch these arrays
+    plan = dataclasses.replace(plan, work_prefix=f"{plan.work_prefix.rstrip('/')}/{uuid.uuid4().hex}")
     store = plan.store
+    hashes: dict[str, list[str]] = {}
 
-    def chunks(name: str) -> Iterator[NDArray[Any]]:
-        for t in tiles:
-            yield np.nan_to_num(store.get(name, t))[plan.read("inside", _no_halo(t)).astype(bool)]
+    def keep(results: list[dict[str, str]]) -> None:
+        for name in results[0]:
+            hashes[name] = [r[name] for r in results]
 
-    break_values = {name: eco.cumulative_share_breaks(lambda name=name: chunks(name), settings.service_breaks)
-                    for name in cc.service_layers(settings)}
-    mapper(step_importance, [(plan, t, break_values) for t in tiles])
+    def expected(i: int) -> Hashes:
+        return {name: h[i] for name, h in hashes.items()}
 
-    parts = mapper(step_patches, [(plan, t) for t in tiles])
-    sizes = {name: patch_sizes([p[name] for p in parts]) for name in ("urban", "agri")}
-    mapper(step_suitability, [(plan, t, {name: sizes[name][i] for name in sizes}) for i, t in enumerate(tiles)])
+    try:
+        stats = mapper(step_stats, [(plan, t) for t in tiles])
+        inside = sum(s[0] for s in stats)
+        lo, hi = min(s[1] for s in stats), max(s[2] for s in stats)
+        area_km2 = inside * plan.grid.cell_area_km2
+        settings = plan.capacity.with_area(area_km2, (lo, hi) if inside and math.isfinite(lo) else (math.nan, math.nan))
+        plan = dataclasses.replace(plan, capacity=settings)
+        keep(mapper(step_capacity, [(plan, t) for t in tiles]))
 
-    names = layers or (*CAPACITY_OUT, "service_importance", "eco_importance", *suit.SUITABILITY_LAYERS)
-    out = {}
-    for name in names:
-        if name == "biodiversity_service" and not settings.biodiversity:
-            continue
-        floating = name in cc.VALUE_LAYERS
-        out[name] = store.mosaic(name, tiles, plan.grid, f"{out_prefix}/{name}.tif", nodata=np.nan if floating else 0)
-    store.clear()
+        def chunks(name: str) -> Iterator[NDArray[Any]]:
+            for i, t in enumerate(tiles):
+                yield np.nan_to_num(store.get(name, t, hashes[name][i]))[plan.read("inside", _no_halo(t)).astype(bool)]
+
+        break_values = {name: eco.cumulative_share_breaks(lambda name=name: chunks(name), settings.service_breaks)
+                        for name in cc.service_layers(settings)}
+        keep(mapper(step_importance, [(plan, t, break_values, expected(i)) for i, t in enumerate(tiles)]))
+
+        parts = mapper(step_patches, [(plan, t, expected(i)) for i, t in enumerate(tiles)])
+        sizes = {name: patch_sizes([p[name] for p in parts]) for name in ("urban", "agri")}
+        edges = [{name: (parts[i][name].edge_labels, sizes[name][i]) for name in sizes} for i in range(len(tiles))]
+        del parts, sizes
+        keep(mapper(step_suitability, [(plan, t, edges[i], expected(i)) for i, t in enumerate(tiles)]))
+
+        names = layers or (*CAPACITY_OUT, "service_importance", "eco_importance", *suit.SUITABILITY_LAYERS)
+        out = {}
+        for name in names:
+            if name == "biodiversity_service" and not settings.biodiversity:
+                continue
+            floating = name in cc.VALUE_LAYERS
+            out[name] = store.mosaic(name, tiles, plan.grid, f"{out_prefix}/{name}.tif", nodata=np.nan if floating else 0,
+                                     sha256=hashes[name])
+    finally:
+        store.clear()
     return TiledResult(out, len(tiles), inside, break_values)
 
