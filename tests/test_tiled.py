@@ -15,8 +15,8 @@ from erenhot.evaluation import suitability as suit
 from erenhot.evaluation import tiled_dual
 from erenhot.grid import Grid
 from erenhot.storage import Storage
-from erenhot.tiling import TilePatches, patch_cells_in_tile, patch_sizes, plan_tiles
-from tiled_helpers import assert_same_layers, layer, tiled_plan
+from erenhot.tiling import TilePatches, patch_sizes, plan_tiles
+from tiled_helpers import assert_same_layers, layer, tiled_patch_cells, tiled_plan
 
 # ── tiles ──────────────────────────────────────────────────────────────────────────────────────
 
@@ -48,11 +48,7 @@ def test_patches_joined_across_tiles_equal_one_label_of_the_whole_mask(tile):
     mask[4, 4] = mask[5, 5] = True  # joined only through a corner (8-connectivity)
     labels, _ = ndimage.label(mask, structure=np.ones((3, 3), bool))
     expected = np.bincount(labels.ravel())[labels] * (labels > 0)
-    tiles = plan_tiles(mask.shape, tile)
-    parts = [TilePatches.of(t, mask[t.row0:t.row1, t.col0:t.col1]) for t in tiles]
-    got = np.zeros(mask.shape, dtype=np.int64)
-    for t, p, sizes in zip(tiles, parts, patch_sizes(parts), strict=True):
-        got[t.row0:t.row1, t.col0:t.col1] = patch_cells_in_tile(mask[t.row0:t.row1, t.col0:t.col1], p.edge_labels, sizes)
+    got, parts = tiled_patch_cells(mask, tile)
     assert np.array_equal(got, expected)
     assert np.array_equal(suit.patch_cells(mask), expected)
 

@@ -31,12 +31,13 @@ from erenhot.evaluation import suitability as suit
 from erenhot.evaluation import tiled_dual
 from erenhot.grid import Grid, read_raster
 from erenhot.storage import Storage
-from erenhot.tiling import TilePatches, TileStore, patch_cells_in_tile, patch_sizes, plan_tiles, read_window, serial_map
+from erenhot.tiling import TileStore, patch_sizes, plan_tiles, read_window, serial_map
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/ is not a package of the install
 from bench.scale import DLBM, GRASS, QUOTA_M3, STATION, synthetic_daily  # noqa: E402
 
 import s3_server  # noqa: E402
+from tiled_helpers import tiled_patch_cells  # noqa: E402
 
 CELL = 250.0
 # relief window 5 cells (half 2) and a 500 m fault buffer (2 cells): halo 2, more than Horn's one cell
@@ -250,11 +251,7 @@ def test_patches_through_tile_corners_and_along_diagonals_equal_one_label(tile):
     mask[4:9:2, 0:7:2] = True  # a checkerboard block: one patch under 8-connectivity
     mask[5:9:2, 1:8:2] = True
     expected = suit.patch_cells(mask)
-    tiles = plan_tiles(mask.shape, tile)
-    parts = [TilePatches.of(t, mask[t.row0:t.row1, t.col0:t.col1]) for t in tiles]
-    got = np.zeros(mask.shape, dtype=np.int64)
-    for t, p, sizes in zip(tiles, parts, patch_sizes(parts), strict=True):
-        got[t.row0:t.row1, t.col0:t.col1] = patch_cells_in_tile(mask[t.row0:t.row1, t.col0:t.col1], p.edge_labels, sizes)
+    got, parts = tiled_patch_cells(mask, tile)
     assert np.array_equal(got, expected)
     assert expected.max() > 8  # the anti-diagonal and the checkerboard meet: one long patch
     # the same parts in another order give the same sizes (a Dask mapper may return them in any order)

@@ -13,6 +13,7 @@ from erenhot.landing import ingest, latest_delivery
 from erenhot.readiness import check_readiness
 from erenhot.storage import Storage
 from erenhot.topics import run_topic
+from erenhot.tiling import TilePatches, patch_cells_in_tile, patch_sizes, plan_tiles
 from erenhot.topics.tiled import plan_from_deliveries
 from kit_helpers import small_kit
 
@@ -61,3 +62,12 @@ def assert_same_layers(result_storage: str, result: tiled_dual.TiledResult, laye
     assert len(compared) >= 24
 
 
+def tiled_patch_cells(mask: np.ndarray, tile) -> tuple[np.ndarray, list]:
+    """Per cell the cells of its 8-connected patch, computed tile by tile (edges joined by ``patch_sizes``),
+    and the tiles' parts."""
+    tiles = plan_tiles(mask.shape, tile)
+    parts = [TilePatches.of(t, mask[t.row0:t.row1, t.col0:t.col1]) for t in tiles]
+    got = np.zeros(mask.shape, dtype=np.int64)
+    for t, p, sizes in zip(tiles, parts, patch_sizes(parts), strict=True):
+        got[t.row0:t.row1, t.col0:t.col1] = patch_cells_in_tile(mask[t.row0:t.row1, t.col0:t.col1], p.edge_labels, sizes)
+    return got, parts
