@@ -242,6 +242,8 @@ def tiled(
     table = Table("layer", "sha256", *(["= published"] if compare else []), title=f"{out['tiles']} tiles, {out['cells_inside']:,} cells inside")
     for name, entry in out["layers"].items():
         table.add_row(entry["uri"], entry["sha256"][:16], *([{True: "yes", False: "[red]NO[/red]"}.get(same.get(name), "–")] if compare else []))
+    if compare and len(same) < len(out["layers"]):
+        table.caption = "–: no raster published under that name to compare with (T03 publishes conflicts as polygons)"
     console.print(table)
     raise typer.Exit(1 if compare and not all(same.values()) else 0)
 
