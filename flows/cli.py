@@ -80,7 +80,7 @@ def sample_kit(
     cell_size: Annotated[float, typer.Option(max=100.0, help="raster cell size of generated rasters, m (≤ 100: the 01-03 DEM contract asks for ≤ 100 m)")] = 30.0,
     parcels: Annotated[int, typer.Option(help="number of generated 三调 parcels")] = 3000,
 ) -> None:
-    """Write one delivery file set per dataset that topics 2 and 3 compute on (deterministic)."""
+    """Write one delivery file set per dataset the implemented topics compute on (deterministic, mostly synthetic)."""
     from erenhot.samplekit import make_sample_kit
     kit = make_sample_kit(out_dir, real_data=real_data, raster_cell_m=cell_size, n_parcels=parcels)
     for ds_id, entry in sorted(kit.datasets.items()):
@@ -168,6 +168,10 @@ def run(
     """
     from erenhot.samplekit import make_sample_kit
 
+    if kit is not None and not (kit / "kit.json").is_file():
+        what = "does not exist" if not kit.exists() else "has no kit.json (write one with: erenhot sample-kit DIR)"
+        console.print(f"[red]refused:[/red] --kit {kit} {what}")
+        raise typer.Exit(2)
     storage = _storage()
     tmp: str | None = None
     kit_dir = kit

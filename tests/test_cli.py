@@ -77,3 +77,13 @@ def test_tiled_on_an_empty_storage_names_what_is_missing_without_a_traceback(tmp
     assert "Traceback" not in res.output
     res = runner.invoke(app, ["tiled", "--dask-address", "tcp://127.0.0.1:1", "--workers", "2"])
     assert res.exit_code == 2 and "not both" in res.output
+
+
+def test_run_refuses_a_kit_folder_that_is_missing_or_not_a_kit_before_starting_prefect(tmp_path, monkeypatch):
+    monkeypatch.setenv("ERENHOT_STORAGE_URL", str(tmp_path / "s"))
+    res = runner.invoke(app, ["run", "--kit", str(tmp_path / "nowhere")])
+    assert res.exit_code == 2 and "does not exist" in res.output and "nowhere" in res.output
+    (tmp_path / "notakit").mkdir()
+    res = runner.invoke(app, ["run", "--kit", str(tmp_path / "notakit")])
+    assert res.exit_code == 2 and "has no kit.json" in res.output
+    assert not (tmp_path / "s").exists()  # refused before the storage or a Prefect server was touched
