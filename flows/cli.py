@@ -30,6 +30,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="二连浩特市国土空间总体规划 data pipelines: deliveries, checks, research topics.")
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)  # logs and pipes: no 80-column wrap
 md_console = Console(width=None if sys.stdout.isatty() else 200)  # Markdown (receipts) must wrap, not be cut
+# refusals and failures go to stderr, so a script reading stdout (--json, graph) never parses an error as data
+err_console = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 200)
 
 
 def _storage():
@@ -76,7 +78,7 @@ def graph() -> None:
 @app.command("sample-kit")
 def sample_kit(
     out_dir: Annotated[Path, typer.Argument(help="folder to write the kit into")],
-    real_data: Annotated[Optional[Path], typer.Option("--real-data", help="folder of real Erenhot data (shared/data/real)")] = None,
+    real_data: Annotated[Optional[Path], typer.Option("--real-data", help="folder of real Erenhot data, e.g. ../shared/data/real (see its SOURCES.md)")] = None,
     cell_size: Annotated[float, typer.Option(max=100.0, help="raster cell size of generated rasters, m (≤ 100: the 01-03 DEM contract asks for ≤ 100 m)")] = 30.0,
     parcels: Annotated[int, typer.Option(help="number of generated 三调 parcels")] = 3000,
 ) -> None:
@@ -105,7 +107,7 @@ def ingest(
     try:
         result = do_ingest(storage, cat, department, dataset, files, delivered_by=by, crs_override=crs)
     except DeliveryError as exc:
-        console.print(f"[red]refused:[/red] {exc}")
+        err_console.print(f"[red]refused:[/red] {exc}")
         raise typer.Exit(2) from exc
     d = result.delivery
     if not result.created:
@@ -133,7 +135,7 @@ def validate(
         try:
             cat.dataset(i)
         except KeyError as exc:
-            console.print(f"[red]unknown dataset:[/red] {exc.args[0] if exc.args else i}")
+            err_console.print(f"[red]refused:[/red] {exc.args[0] if exc.args else f'unknown dataset id {i!r}'}")
             raise typer.Exit(2) from exc
     ids = datasets or [d.id for d in cat.datasets if latest_delivery(storage, d.id) is not None]
     if not ids:
@@ -170,7 +172,7 @@ def run(
 
     if kit is not None and not (kit / "kit.json").is_file():
         what = "does not exist" if not kit.exists() else "has no kit.json (write one with: erenhot sample-kit DIR)"
-        console.print(f"[red]refused:[/red] --kit {kit} {what}")
+        err_console.print(f"[red]refused:[/red] --kit {kit} {what}")
         raise typer.Exit(2)
     storage = _storage()
     tmp: str | None = None
@@ -194,7 +196,7 @@ def run(
                          config_overrides=overrides, revalidate=revalidate, return_state=True)
         ok = state.is_completed()
         if not ok:
-            console.print(f"[red]the plan run failed:[/red] {state.message}")
+            err_console.print(f"[red]the plan run failed:[/red] {state.message}")
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -221,13 +223,13 @@ def tiled(
 
     storage = _storage()
     if dask_address and workers:
-        console.print("[red]give --dask-address or --workers, not both[/red]")
+        err_console.print("[red]give --dask-address or --workers, not both[/red]")
         raise typer.Exit(2)
     try:
         tiled_plan = plan_from_deliveries(storage, load_catalog(), t02_overrides={"grid.cell_size_m": cell_size} if cell_size else None,
                                           tile_size=tile)
     except ValueError as exc:
-        console.print(f"[red]{exc}[/red]")
+        err_console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
     saved = save_plan(tiled_plan, "work/tiled/plan.pkl")
     console.print(f"{tiled_plan.grid.height}×{tiled_plan.grid.width} cells of {tiled_plan.grid.cell_size_m:g} m in "
@@ -240,7 +242,7 @@ def tiled(
         else:
             out = tiled_dual_evaluation(storage.url, saved["path"], saved["sha256"])
     except Exception as exc:  # noqa: BLE001 - the flow run is recorded in Prefect; say why in one line here
-        console.print(f"[red]the tiled evaluation failed:[/red] {exc}")
+        err_console.print(f"[red]the tiled evaluation failed:[/red] {exc}")
         raise typer.Exit(1) from exc
     same = compare_with_published(storage, out["layers"]) if compare else {}
     table = Table("layer", "sha256", *(["= published"] if compare else []), title=f"{out['tiles']} tiles, {out['cells_inside']:,} cells inside")
@@ -326,7 +328,7 @@ def status(
     try:
         detail = department_detail(storage, cat, department)
     except DeliveryError as exc:
-        console.print(f"[red]{exc}[/red]")
+        err_console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     if dataset is None:
         if as_json:
@@ -337,15 +339,15 @@ def status(
     try:
         ds = cat.dataset(dataset)
     except KeyError as exc:
-        console.print(f"[red]unknown dataset:[/red] {exc.args[0] if exc.args else dataset}")
+        err_console.print(f"[red]refused:[/red] {exc.args[0] if exc.args else f'unknown dataset id {dataset!r}'}")
         raise typer.Exit(2) from exc
     if ds.department_seq != detail["seq"]:
-        console.print(f"[red]{ds.id} is delivered by department {ds.department_seq}, not {detail['seq']}[/red]")
+        err_console.print(f"[red]{ds.id} is delivered by department {ds.department_seq}, not {detail['seq']}[/red]")
         raise typer.Exit(2)
     try:
         text = receipt_for(storage, cat, ds.id, version)
     except KeyError as exc:
-        console.print(f"[red]{exc.args[0] if exc.args else exc}[/red]")
+        err_console.print(f"[red]{exc.args[0] if exc.args else exc}[/red]")
         raise typer.Exit(2) from exc
     if text is None:
         files = ", ".join((ds.delivery or {}).get("files", [])) or "see erenhot catalog"
@@ -399,7 +401,7 @@ def lineage(
     try:
         tree = layer_lineage(_storage(), load_catalog(), layer)
     except LineageError as exc:
-        console.print(f"[red]{exc}[/red]")
+        err_console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     if as_json:
         typer.echo(json.dumps(tree, ensure_ascii=False, indent=2))
@@ -417,8 +419,8 @@ def serve(limit: Annotated[int, typer.Option(min=1, help="flow runs at once in t
     from tasks.events import api_url
 
     if not api_url():
-        console.print("[red]erenhot serve needs a Prefect server:[/red] start `prefect server start` and export "
-                      "PREFECT_API_URL=http://127.0.0.1:4200/api (triggers and schedules live on the server)")
+        err_console.print("[red]erenhot serve needs a Prefect server:[/red] start `prefect server start` and export "
+                          "PREFECT_API_URL=http://127.0.0.1:4200/api (triggers and schedules live on the server)")
         raise typer.Exit(2)
     from prefect import serve as prefect_serve
 
@@ -440,8 +442,8 @@ def deployments(
     text = render_text(load_catalog(), pool=pool, image=image)
     if write:
         if output is None and (pool != WORK_POOL or image):
-            console.print("[red]--write with --pool/--image needs --output[/red] (prefect.yaml stays the process-pool file "
-                          "the tests check), e.g. --output deployments/prefect.docker.yaml")
+            err_console.print("[red]--write with --pool/--image needs --output[/red] (prefect.yaml stays the process-pool file "
+                              "the tests check), e.g. --output deployments/prefect.docker.yaml")
             raise typer.Exit(2)
         target = output or Path("prefect.yaml")
         target.write_text(text, encoding="utf-8")

@@ -87,3 +87,12 @@ def test_run_refuses_a_kit_folder_that_is_missing_or_not_a_kit_before_starting_p
     res = runner.invoke(app, ["run", "--kit", str(tmp_path / "notakit")])
     assert res.exit_code == 2 and "has no kit.json" in res.output
     assert not (tmp_path / "s").exists()  # refused before the storage or a Prefect server was touched
+
+
+def test_refusals_go_to_stderr_once_so_stdout_stays_clean_for_scripts(tmp_path, monkeypatch):
+    monkeypatch.setenv("ERENHOT_STORAGE_URL", str(tmp_path / "s"))
+    res = runner.invoke(app, ["validate", "no-such-id"])
+    assert res.exit_code == 2 and res.stdout == ""
+    assert res.stderr.count("unknown dataset") == 1 and "'no-such-id'" in res.stderr
+    res = runner.invoke(app, ["run", "--kit", str(tmp_path / "nowhere")])
+    assert res.exit_code == 2 and res.stdout == "" and "refused: --kit" in res.stderr
