@@ -223,7 +223,7 @@ def tiled(
 
     storage = _storage()
     if dask_address and workers:
-        err_console.print("[red]give --dask-address or --workers, not both[/red]")
+        err_console.print("[red]refused:[/red] give --dask-address or --workers, not both")
         raise typer.Exit(2)
     try:
         tiled_plan = plan_from_deliveries(storage, load_catalog(), t02_overrides={"grid.cell_size_m": cell_size} if cell_size else None,
@@ -328,7 +328,7 @@ def status(
     try:
         detail = department_detail(storage, cat, department)
     except DeliveryError as exc:
-        err_console.print(f"[red]{exc}[/red]")
+        err_console.print(f"[red]refused:[/red] {exc}")
         raise typer.Exit(2) from exc
     if dataset is None:
         if as_json:
@@ -342,12 +342,12 @@ def status(
         err_console.print(f"[red]refused:[/red] {exc.args[0] if exc.args else f'unknown dataset id {dataset!r}'}")
         raise typer.Exit(2) from exc
     if ds.department_seq != detail["seq"]:
-        err_console.print(f"[red]{ds.id} is delivered by department {ds.department_seq}, not {detail['seq']}[/red]")
+        err_console.print(f"[red]refused:[/red] {ds.id} is delivered by department {ds.department_seq}, not {detail['seq']}")
         raise typer.Exit(2)
     try:
         text = receipt_for(storage, cat, ds.id, version)
     except KeyError as exc:
-        err_console.print(f"[red]{exc.args[0] if exc.args else exc}[/red]")
+        err_console.print(f"[red]refused:[/red] {exc.args[0] if exc.args else exc}")
         raise typer.Exit(2) from exc
     if text is None:
         files = ", ".join((ds.delivery or {}).get("files", [])) or "see erenhot catalog"
@@ -401,7 +401,7 @@ def lineage(
     try:
         tree = layer_lineage(_storage(), load_catalog(), layer)
     except LineageError as exc:
-        err_console.print(f"[red]{exc}[/red]")
+        err_console.print(f"[red]refused:[/red] {exc}")
         raise typer.Exit(2) from exc
     if as_json:
         typer.echo(json.dumps(tree, ensure_ascii=False, indent=2))

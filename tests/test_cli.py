@@ -96,3 +96,10 @@ def test_refusals_go_to_stderr_once_so_stdout_stays_clean_for_scripts(tmp_path, 
     assert res.stderr.count("unknown dataset") == 1 and "'no-such-id'" in res.stderr
     res = runner.invoke(app, ["run", "--kit", str(tmp_path / "nowhere")])
     assert res.exit_code == 2 and res.stdout == "" and "refused: --kit" in res.stderr
+
+
+def test_every_refusal_of_an_unknown_name_starts_with_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("ERENHOT_STORAGE_URL", str(tmp_path / "s"))
+    for args in (["lineage", "no.such"], ["status", "99"], ["tiled", "--workers", "2", "--dask-address", "tcp://127.0.0.1:1"]):
+        res = runner.invoke(app, args)
+        assert res.exit_code == 2 and res.stdout == "" and res.stderr.startswith("refused: "), (args, res.output)
