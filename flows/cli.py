@@ -13,7 +13,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -32,6 +32,12 @@ console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)  #
 md_console = Console(width=None if sys.stdout.isatty() else 200)  # Markdown (receipts) must wrap, not be cut
 # refusals and failures go to stderr, so a script reading stdout (--json, graph) never parses an error as data
 err_console = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 200)
+
+
+def _refuse(message: str) -> NoReturn:
+    """Say on stderr, in one line, why the command was refused, and exit with 2 (no traceback)."""
+    err_console.print(f"[red]refused:[/red] {message}")
+    raise typer.Exit(2)
 
 
 def _storage():
@@ -107,8 +113,7 @@ def ingest(
     try:
         result = do_ingest(storage, cat, department, dataset, files, delivered_by=by, crs_override=crs)
     except DeliveryError as exc:
-        err_console.print(f"[red]refused:[/red] {exc}")
-        raise typer.Exit(2) from exc
+        _refuse(str(exc))
     d = result.delivery
     if not result.created:
         console.print(f"{d.dataset_id}: identical bytes already delivered as {d.version}; nothing new")
@@ -135,8 +140,7 @@ def validate(
         try:
             cat.dataset(i)
         except KeyError as exc:
-            err_console.print(f"[red]refused:[/red] {exc.args[0] if exc.args else f'unknown dataset id {i!r}'}")
-            raise typer.Exit(2) from exc
+            _refuse(exc.args[0] if exc.args else f"unknown dataset id {i!r}")
     ids = datasets or [d.id for d in cat.datasets if latest_delivery(storage, d.id) is not None]
     if not ids:
         console.print(f"nothing delivered yet in {storage.url} (erenhot ingest DEPT DATASET FILE…)")
@@ -172,8 +176,7 @@ def run(
 
     if kit is not None and not (kit / "kit.json").is_file():
         what = "does not exist" if not kit.exists() else "has no kit.json (write one with: erenhot sample-kit DIR)"
-        err_console.print(f"[red]refused:[/red] --kit {kit} {what}")
-        raise typer.Exit(2)
+        _refuse(f"--kit {kit} {what}")
     storage = _storage()
     tmp: str | None = None
     kit_dir = kit
@@ -223,8 +226,7 @@ def tiled(
 
     storage = _storage()
     if dask_address and workers:
-        err_console.print("[red]refused:[/red] give --dask-address or --workers, not both")
-        raise typer.Exit(2)
+        _refuse("give --dask-address or --workers, not both")
     try:
         tiled_plan = plan_from_deliveries(storage, load_catalog(), t02_overrides={"grid.cell_size_m": cell_size} if cell_size else None,
                                           tile_size=tile)
@@ -328,8 +330,7 @@ def status(
     try:
         detail = department_detail(storage, cat, department)
     except DeliveryError as exc:
-        err_console.print(f"[red]refused:[/red] {exc}")
-        raise typer.Exit(2) from exc
+        _refuse(str(exc))
     if dataset is None:
         if as_json:
             typer.echo(json.dumps(detail, ensure_ascii=False, indent=2, default=str))
@@ -339,16 +340,13 @@ def status(
     try:
         ds = cat.dataset(dataset)
     except KeyError as exc:
-        err_console.print(f"[red]refused:[/red] {exc.args[0] if exc.args else f'unknown dataset id {dataset!r}'}")
-        raise typer.Exit(2) from exc
+        _refuse(exc.args[0] if exc.args else f"unknown dataset id {dataset!r}")
     if ds.department_seq != detail["seq"]:
-        err_console.print(f"[red]refused:[/red] {ds.id} is delivered by department {ds.department_seq}, not {detail['seq']}")
-        raise typer.Exit(2)
+        _refuse(f"{ds.id} is delivered by department {ds.department_seq}, not {detail['seq']}")
     try:
         text = receipt_for(storage, cat, ds.id, version)
     except KeyError as exc:
-        err_console.print(f"[red]refused:[/red] {exc.args[0] if exc.args else exc}")
-        raise typer.Exit(2) from exc
+        _refuse(exc.args[0] if exc.args else str(exc))
     if text is None:
         files = ", ".join((ds.delivery or {}).get("files", [])) or "see erenhot catalog"
         console.print(f"{ds.id} {ds.name_zh}: nothing delivered yet (expected: {files})")
@@ -401,8 +399,7 @@ def lineage(
     try:
         tree = layer_lineage(_storage(), load_catalog(), layer)
     except LineageError as exc:
-        err_console.print(f"[red]refused:[/red] {exc}")
-        raise typer.Exit(2) from exc
+        _refuse(str(exc))
     if as_json:
         typer.echo(json.dumps(tree, ensure_ascii=False, indent=2))
     else:
